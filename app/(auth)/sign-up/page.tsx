@@ -1,0 +1,11 @@
+import { getServerSession } from "next-auth";
+import { redirect } from "next/navigation";
+import { getServices } from "@/server/services";
+import { AuthForm } from "../auth-form";
+
+export const dynamic = "force-dynamic";
+
+export default async function SignUpPage() {
+  if (await getServerSession(getServices().authOptions)) redirect("/");
+  return <AuthForm mode="sign-up" />;
+}

@@ -1,0 +1,20 @@
+/** @type {import('next').NextConfig} */
+const securityHeaders = [
+  { key: "X-Content-Type-Options", value: "nosniff" },
+  { key: "X-Frame-Options", value: "DENY" },
+  { key: "Referrer-Policy", value: "same-origin" },
+  { key: "Permissions-Policy", value: "camera=(), microphone=(), geolocation=()" },
+];
+
+const nextConfig = {
+  reactStrictMode: true,
+  poweredByHeader: false,
+  // The custom server (server/index.ts) owns Prisma, argon2 and Socket.IO; route handlers reach them
+  // through server/services.ts at request time, so none of these native packages is bundled.
+  serverExternalPackages: ["@prisma/client", "better-sqlite3", "@node-rs/argon2", "pg", "pino"],
+  async headers() {
+    return [{ source: "/:path*", headers: securityHeaders }];
+  },
+};
+
+export default nextConfig;

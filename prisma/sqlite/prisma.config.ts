@@ -1,0 +1,14 @@
+// Prisma CLI config for the embedded SQLite schema. The JS engine keeps the CLI offline-capable
+// (no native schema engine download). Used only by `prisma generate` and `migrate diff`:
+// the app applies migrations itself (server/persistence/migrate.ts).
+import { defineConfig } from "prisma/config";
+import { PrismaBetterSQLite3 } from "@prisma/adapter-better-sqlite3";
+
+export default defineConfig({
+  experimental: { adapter: true },
+  engine: "js",
+  schema: "./schema.prisma",
+  async adapter() {
+    return new PrismaBetterSQLite3({ url: "file:.data/prisma-cli.db" });
+  },
+});

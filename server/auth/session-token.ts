@@ -1,0 +1,56 @@
+/**
+ * Reads the next-auth session from a raw Cookie header (the Socket.IO handshake has no parsed
+ * cookies), so sockets are authenticated by the very session the pages use.
+ */
+import { decode } from "next-auth/jwt";
+
+export const SESSION_COOKIES = ["__Secure-next-auth.session-token", "next-auth.session-token"] as const;
+
+export interface SessionIdentity {
+  userId: string;
+  name: string;
+  sessionId: string;
+}
+
+export function parseCookies(header: string | undefined): Map<string, string> {
+  const cookies = new Map<string, string>();
+  if (!header) return cookies;
+  for (const part of header.split(";")) {
+    const eq = part.indexOf("=");
+    if (eq < 0) continue;
+    const name = part.slice(0, eq).trim();
+    const raw = part.slice(eq + 1).trim();
+    try {
+      cookies.set(name, decodeURIComponent(raw));
+    } catch {
+      cookies.set(name, raw);
+    }
+  }
+  return cookies;
+}
+
+/** next-auth splits large tokens into name.0, name.1, ...; join them back. */
+function sessionToken(cookies: Map<string, string>): string | undefined {
+  for (const name of SESSION_COOKIES) {
+    const whole = cookies.get(name);
+    if (whole) return whole;
+    const chunks: string[] = [];
+    for (let i = 0; cookies.has(`${name}.${i}`); i++) chunks.push(cookies.get(`${name}.${i}`)!);
+    if (chunks.length > 0) return chunks.join("");
+  }
+  return undefined;
+}
+
+/** The identity in a valid, unexpired session cookie; null for none, forged or expired. */
+export async function readSession(cookieHeader: string | undefined, secret: string): Promise<SessionIdentity | null> {
+  const token = sessionToken(parseCookies(cookieHeader));
+  if (!token) return null;
+  try {
+    const jwt = await decode({ token, secret });
+    if (!jwt || typeof jwt.sub !== "string" || typeof jwt.sid !== "string") return null;
+    if (typeof jwt.exp === "number" && jwt.exp * 1000 < Date.now()) return null;
+    return { userId: jwt.sub, name: typeof jwt.name === "string" ? jwt.name : "", sessionId: jwt.sid };
+  } catch {
+    return null;
+  }
+}

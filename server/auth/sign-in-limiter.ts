@@ -1,0 +1,41 @@
+/**
+ * Limits password guessing: attempts per client IP and per username, each per minute, with a
+ * maintained rate limiter (in memory, or in Redis when several nodes share the load).
+ */
+import { RateLimiterMemory, RateLimiterRes, type RateLimiterAbstract } from "rate-limiter-flexible";
+
+export interface SignInLimiter {
+  /** Counts an attempt; false when this IP or this username has used up its attempts. */
+  allow(ip: string, username: string): Promise<boolean>;
+  /** A successful sign-in clears the username's count. */
+  reset(ip: string, username: string): Promise<void>;
+}
+
+export class RateLimitedSignIn implements SignInLimiter {
+  constructor(
+    private readonly byIp: RateLimiterAbstract,
+    private readonly byName: RateLimiterAbstract,
+  ) {}
+
+  static inMemory(attemptsPerMinute: number): RateLimitedSignIn {
+    // An IP may hold several people (a household, an office): give it more room than one name.
+    return new RateLimitedSignIn(
+      new RateLimiterMemory({ keyPrefix: "signin-ip", points: attemptsPerMinute * 5, duration: 60 }),
+      new RateLimiterMemory({ keyPrefix: "signin-name", points: attemptsPerMinute, duration: 60 }),
+    );
+  }
+
+  async allow(ip: string, username: string): Promise<boolean> {
+    try {
+      await Promise.all([this.byIp.consume(ip), this.byName.consume(username.toLowerCase())]);
+      return true;
+    } catch (err) {
+      if (err instanceof RateLimiterRes) return false;
+      throw err;
+    }
+  }
+
+  async reset(_ip: string, username: string): Promise<void> {
+    await this.byName.delete(username.toLowerCase());
+  }
+}

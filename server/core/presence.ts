@@ -1,0 +1,97 @@
+/**
+ * Who is available. A user is available while at least one of their connections is open, and for a
+ * grace period after the last one closes, so a page reload does not make them flap offline and online
+ * for everyone. Pure state: the caller supplies the time and asks when to call `expire` next.
+ */
+import type { ConnectionId, UserId, UserProfile } from "./types";
+
+interface Entry {
+  profile: UserProfile;
+  connections: Set<ConnectionId>;
+  /** Set while the user has no connection: the moment they will be declared offline. */
+  offlineAt: number | null;
+}
+
+export class Presence {
+  private readonly entries = new Map<UserId, Entry>();
+
+  constructor(private readonly graceMs: number) {}
+
+  /** Returns true when this connection made the user available (they were not before). */
+  connect(profile: UserProfile, connectionId: ConnectionId): boolean {
+    const entry = this.entries.get(profile.id);
+    if (entry) {
+      entry.connections.add(connectionId);
+      entry.offlineAt = null;
+      entry.profile = profile;
+      return false;
+    }
+    this.entries.set(profile.id, { profile, connections: new Set([connectionId]), offlineAt: null });
+    return true;
+  }
+
+  /**
+   * Forget one connection. With `immediate` (sign-out) a user left with no connection is gone at once;
+   * otherwise they are held for the grace period. Returns the profile when the user went offline now.
+   */
+  disconnect(userId: UserId, connectionId: ConnectionId, now: number, immediate: boolean): UserProfile | null {
+    const entry = this.entries.get(userId);
+    if (!entry || !entry.connections.delete(connectionId) || entry.connections.size > 0) return null;
+    if (immediate) {
+      this.entries.delete(userId);
+      return entry.profile;
+    }
+    entry.offlineAt = now + this.graceMs;
+    return null;
+  }
+
+  /**
+   * Hold a user who has no connection on this server yet (e.g. a dialog restored after a restart):
+   * they count as available for one grace period, then expire unless they connect.
+   */
+  hold(profile: UserProfile, now: number): void {
+    if (this.entries.has(profile.id)) return;
+    this.entries.set(profile.id, { profile, connections: new Set(), offlineAt: now + this.graceMs });
+  }
+
+  /** Declare offline every user whose grace period has run out; returns them. */
+  expire(now: number): UserProfile[] {
+    const gone: UserProfile[] = [];
+    for (const [id, entry] of this.entries) {
+      if (entry.connections.size === 0 && entry.offlineAt !== null && entry.offlineAt <= now) {
+        this.entries.delete(id);
+        gone.push(entry.profile);
+      }
+    }
+    return gone;
+  }
+
+  /** The earliest pending offline moment, or null when nobody is in a grace period. */
+  nextExpiry(): number | null {
+    let next: number | null = null;
+    for (const entry of this.entries.values()) {
+      if (entry.offlineAt !== null && (next === null || entry.offlineAt < next)) next = entry.offlineAt;
+    }
+    return next;
+  }
+
+  isAvailable(userId: UserId): boolean {
+    return this.entries.has(userId);
+  }
+
+  profile(userId: UserId): UserProfile | undefined {
+    return this.entries.get(userId)?.profile;
+  }
+
+  connectionCount(userId: UserId): number {
+    return this.entries.get(userId)?.connections.size ?? 0;
+  }
+
+  available(): UserProfile[] {
+    return [...this.entries.values()].map((e) => e.profile);
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+}

@@ -1,0 +1,188 @@
+/**
+ * Messages: stored before they are acknowledged, idempotent by the sender's key, ordered by a
+ * gap-free per-conversation sequence. Writes are group-committed: everything that arrives while a
+ * transaction is running goes into the next one, so a busy server makes fewer, larger commits.
+ */
+import type { MessagePage, MessageView } from "../../lib/contract/events";
+import type { Clock } from "../core/types";
+import type { Db } from "./database";
+
+export interface NewMessage {
+  dialogId: string;
+  senderId: string;
+  senderName: string;
+  clientKey: string;
+  body: string;
+}
+
+export interface Appended {
+  message: MessageView;
+  /** False when this key was stored before: the caller must not broadcast it again. */
+  created: boolean;
+}
+
+interface Pending extends NewMessage {
+  key: string;
+  resolve(result: Appended): void;
+  reject(err: unknown): void;
+}
+
+type Tx = Parameters<Parameters<Db["$transaction"]>[0]>[0];
+
+const senderSelect = { id: true, seq: true, senderId: true, clientKey: true, body: true, createdAt: true, conversationId: true, sender: { select: { displayName: true } } } as const;
+
+interface Row {
+  id: string;
+  conversationId: string;
+  seq: number;
+  senderId: string;
+  clientKey: string;
+  body: string;
+  createdAt: Date;
+  sender: { displayName: string };
+}
+
+function toView(row: Row): MessageView {
+  return {
+    id: row.id,
+    dialogId: row.conversationId,
+    seq: row.seq,
+    senderId: row.senderId,
+    senderName: row.sender.displayName,
+    body: row.body,
+    clientKey: row.clientKey,
+    sentAt: row.createdAt.getTime(),
+  };
+}
+
+export class MessageStore {
+  private queue: Pending[] = [];
+  /** Sends not yet committed, by idempotency key: a retry joins the original instead of writing twice. */
+  private readonly inFlight = new Map<string, Promise<Appended>>();
+  private writing: Promise<void> | null = null;
+  private scheduled = false;
+
+  constructor(
+    private readonly db: Db,
+    private readonly clock: Clock,
+    private readonly newId: () => string,
+  ) {}
+
+  /** Stores the message (or finds the one stored earlier with the same key) and returns it. */
+  append(message: NewMessage): Promise<Appended> {
+    const key = `${message.dialogId}\u0000${message.senderId}\u0000${message.clientKey}`;
+    const existing = this.inFlight.get(key);
+    if (existing) return existing.then((r) => ({ message: r.message, created: false }));
+    const promise = new Promise<Appended>((resolve, reject) => {
+      this.queue.push({ ...message, key, resolve, reject });
+    }).finally(() => this.inFlight.delete(key));
+    this.inFlight.set(key, promise);
+    this.schedule();
+    return promise;
+  }
+
+  /** Messages after `afterSeq`, oldest first (catching up after a reconnect). */
+  async after(dialogId: string, afterSeq: number, limit: number): Promise<MessagePage> {
+    const rows = await this.db.message.findMany({
+      where: { conversationId: dialogId, seq: { gt: afterSeq } },
+      orderBy: { seq: "asc" },
+      take: limit + 1,
+      select: senderSelect,
+    });
+    return { messages: rows.slice(0, limit).map(toView), more: rows.length > limit };
+  }
+
+  /** The page of messages just before `beforeSeq` (or the newest page), oldest first within it. */
+  async before(dialogId: string, beforeSeq: number | undefined, limit: number): Promise<MessagePage> {
+    const rows = await this.db.message.findMany({
+      where: { conversationId: dialogId, ...(beforeSeq !== undefined ? { seq: { lt: beforeSeq } } : {}) },
+      orderBy: { seq: "desc" },
+      take: limit + 1,
+      select: senderSelect,
+    });
+    return { messages: rows.slice(0, limit).reverse().map(toView), more: rows.length > limit };
+  }
+
+  /** Resolves when every accepted message has been committed or refused (graceful shutdown). */
+  async drain(): Promise<void> {
+    while (this.writing || this.queue.length > 0 || this.scheduled) {
+      if (this.writing) await this.writing;
+      else await new Promise((r) => setImmediate(r));
+    }
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.writing) return;
+    this.scheduled = true;
+    // Let every send that arrives in this turn of the event loop join the same commit.
+    setImmediate(() => {
+      this.scheduled = false;
+      void this.flush();
+    });
+  }
+
+  private async flush(): Promise<void> {
+    if (this.writing || this.queue.length === 0) return;
+    const batch = this.queue;
+    this.queue = [];
+    this.writing = this.commit(batch);
+    await this.writing;
+    this.writing = null;
+    if (this.queue.length > 0) void this.flush();
+  }
+
+  private async commit(batch: Pending[]): Promise<void> {
+    try {
+      const views = await this.db.$transaction((tx) => this.write(tx, batch));
+      batch.forEach((p, i) => p.resolve(views[i]!));
+    } catch (err) {
+      if (batch.length === 1) {
+        batch[0]!.reject(err);
+        return;
+      }
+      // One bad message must not sink the others: retry each alone.
+      for (const p of batch) await this.commit([p]);
+    }
+  }
+
+  /** Writes a batch in one transaction; returns the stored view for each item, in batch order. */
+  private async write(tx: Tx, batch: Pending[]): Promise<Appended[]> {
+    const result = new Map<string, Appended>();
+    const byDialog = new Map<string, Pending[]>();
+    for (const p of batch) {
+      const list = byDialog.get(p.dialogId);
+      if (list) list.push(p);
+      else byDialog.set(p.dialogId, [p]);
+    }
+    const createdAt = new Date(this.clock.now());
+    for (const [dialogId, items] of byDialog) {
+      const stored = await tx.message.findMany({
+        where: { conversationId: dialogId, clientKey: { in: [...new Set(items.map((i) => i.clientKey))] } },
+        select: senderSelect,
+      });
+      for (const row of stored) result.set(`${dialogId}\u0000${row.senderId}\u0000${row.clientKey}`, { message: toView(row), created: false });
+      const fresh = items.filter((i) => !result.has(i.key));
+      if (fresh.length === 0) continue;
+      const { lastSeq } = await tx.conversation.update({
+        where: { id: dialogId },
+        data: { lastSeq: { increment: fresh.length } },
+        select: { lastSeq: true },
+      });
+      const first = lastSeq - fresh.length + 1;
+      const rows = fresh.map((f, i) => ({
+        id: this.newId(),
+        conversationId: dialogId,
+        seq: first + i,
+        senderId: f.senderId,
+        clientKey: f.clientKey,
+        body: f.body,
+        createdAt,
+      }));
+      await tx.message.createMany({ data: rows });
+      rows.forEach((row, i) =>
+        result.set(fresh[i]!.key, { message: toView({ ...row, sender: { displayName: fresh[i]!.senderName } }), created: true }),
+      );
+    }
+    return batch.map((p) => result.get(p.key)!);
+  }
+}

@@ -1,0 +1,31 @@
+import type { Messenger } from "../core/messenger";
+import type { Clock } from "../core/types";
+import type { Logger } from "../logger";
+import type { ConversationRepository } from "../persistence/conversation-repository";
+import type { MessageStore } from "../persistence/message-store";
+import type { HandlerContext } from "./safe-handler";
+import type { IoServer } from "./types";
+
+/** What the Socket.IO layer needs, passed in rather than imported (tests build their own). */
+export interface RealtimeDeps {
+  logger: Logger;
+  clock: Clock;
+  messenger: Messenger;
+  conversations: ConversationRepository;
+  messages: MessageStore;
+  users: { findById(id: string): Promise<{ id: string; displayName: string } | null> };
+  secret: string;
+  serverId: string;
+  heartbeatIntervalMs: number;
+  heartbeatTimeoutMs: number;
+  presenceBatchMs: number;
+  maxConnectionsPerUser: number;
+  eventsPerSecond: number;
+  eventsBurst: number;
+}
+
+export interface RealtimeContext extends RealtimeDeps, HandlerContext {
+  io: IoServer;
+  /** Browser sessions being signed out: their sockets' disconnects skip the grace period. */
+  signingOut: Set<string>;
+}

@@ -1,0 +1,27 @@
+/**
+ * The bridge from Next's route handlers to the process's services. Next bundles app/ separately
+ * from the custom server, so module state is not shared; a global slot is. The server registers
+ * once at start; route handlers read at request time (never at build time).
+ */
+import type { AuthOptions } from "next-auth";
+import type { Accounts } from "./auth/accounts";
+import type { SignInLimiter } from "./auth/sign-in-limiter";
+
+export interface AppServices {
+  authOptions: AuthOptions;
+  accounts: Accounts;
+  signUpLimiter: SignInLimiter;
+}
+
+const SLOT = Symbol.for("duo-messenger.services");
+type Slot = { [SLOT]?: AppServices };
+
+export function registerServices(services: AppServices): void {
+  (globalThis as Slot)[SLOT] = services;
+}
+
+export function getServices(): AppServices {
+  const services = (globalThis as Slot)[SLOT];
+  if (!services) throw new Error("Services are not registered: start the app with `npm start` (server/index.ts), not `next start`.");
+  return services;
+}
