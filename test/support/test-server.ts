@@ -1,0 +1,165 @@
+/**
+ * Starts the real server stack (storage, auth, core, Socket.IO) on a random loopback port with its own
+ * temporary SQLite file, and connects real socket.io-client clients to it with real session cookies.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { encode } from "next-auth/jwt";
+import { randomUUID } from "node:crypto";
+import { io as connectClient, type Socket } from "socket.io-client";
+import type { ClientToServerEvents, ServerToClientEvents, Welcome } from "../../lib/contract/events";
+import { buildServer, type MessengerServer } from "../../server/app";
+import { loadConfig, type Config } from "../../server/config";
+import { createLogger } from "../../server/logger";
+
+export type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
+
+export const TEST_SECRET = "integration-test-secret-0123456789abcdef";
+
+export interface TestUser {
+  id: string;
+  name: string;
+  cookie: string;
+}
+
+export interface Connected {
+  socket: ClientSocket;
+  welcome: Welcome;
+}
+
+export interface TestServer {
+  url: string;
+  port: number;
+  server: MessengerServer;
+  config: Config;
+  dbFile: string;
+  createUser(name?: string): Promise<TestUser>;
+  /** A fresh browser session (new sid) for an existing user. */
+  session(user: TestUser): Promise<TestUser>;
+  connect(user: TestUser, options?: { cookie?: string }): Promise<Connected>;
+  /** Stops the server (graceful) but keeps the database, for restart tests. */
+  stop(): Promise<void>;
+  /** Stops the server and deletes its database. */
+  close(): Promise<void>;
+}
+
+let counter = 0;
+export const uniqueName = (prefix = "user") => `${prefix}${process.pid % 1000}x${++counter}${Math.random().toString(36).slice(2, 6)}`;
+
+export async function startTestServer(env: Record<string, string> = {}, reuse?: { dir: string; port?: number }): Promise<TestServer> {
+  const dir = reuse?.dir ?? mkdtempSync(join(tmpdir(), "duo-it-"));
+  const dbFile = join(dir, "test.db");
+  const config = loadConfig({
+    NODE_ENV: "test",
+    HOST: "127.0.0.1",
+    PORT: String(reuse?.port ?? 0),
+    DATABASE_URL: `file:${dbFile}`,
+    NEXTAUTH_SECRET: TEST_SECRET,
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? "silent",
+    PRESENCE_GRACE_MS: "300",
+    HEARTBEAT_INTERVAL_MS: "300",
+    HEARTBEAT_TIMEOUT_MS: "300",
+    PRESENCE_BATCH_MS: "20",
+    ...env,
+  });
+  const server = await buildServer({ config, logger: createLogger(config.LOG_LEVEL) });
+  const port = await server.listen();
+  const url = `http://127.0.0.1:${port}`;
+  const sockets = new Set<ClientSocket>();
+
+  const mint = async (id: string, name: string) => {
+    const token = await encode({ token: { sub: id, name, sid: randomUUID() }, secret: TEST_SECRET });
+    return `next-auth.session-token=${token}`;
+  };
+
+  const stop = async () => {
+    for (const s of sockets) s.disconnect();
+    await server.close();
+  };
+
+  return {
+    url,
+    port,
+    server,
+    config,
+    dbFile,
+    async createUser(name = uniqueName()) {
+      const result = await server.services.accounts.register({ username: name, password: "correct horse battery" });
+      if (!result.ok) throw new Error(`could not create ${name}: ${result.error}`);
+      return { id: result.user.id, name: result.user.name, cookie: await mint(result.user.id, result.user.name) };
+    },
+    async session(user) {
+      return { ...user, cookie: await mint(user.id, user.name) };
+    },
+    connect(user, options = {}) {
+      const socket: ClientSocket = connectClient(url, {
+        transports: ["websocket"],
+        forceNew: true,
+        reconnection: false,
+        extraHeaders: { cookie: options.cookie ?? user.cookie },
+      });
+      sockets.add(socket);
+      return new Promise<Connected>((resolve, reject) => {
+        socket.once("session:welcome", (welcome) => resolve({ socket, welcome }));
+        socket.once("connect_error", reject);
+      });
+    },
+    stop,
+    async close() {
+      await stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Resolves with the next event of that name (rejects after `ms`). */
+export function nextEvent<E extends keyof ServerToClientEvents>(
+  socket: ClientSocket,
+  event: E,
+  ms = 5000,
+): Promise<Parameters<ServerToClientEvents[E]>[0]> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`timed out waiting for ${String(event)}`)), ms);
+    socket.once(event, ((payload: Parameters<ServerToClientEvents[E]>[0]) => {
+      clearTimeout(timer);
+      resolve(payload);
+    }) as never);
+  });
+}
+
+/** Polls until the predicate holds (rejects after `ms`). */
+export async function waitFor(predicate: () => boolean, ms = 5000, what = "condition"): Promise<void> {
+  const start = Date.now();
+  while (!predicate()) {
+    if (Date.now() - start > ms) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/** The underlying TCP socket of a connected client (Node's ws transport). */
+function tcpOf(socket: ClientSocket): import("node:net").Socket {
+  const transport = (socket.io.engine as unknown as { transport: { ws?: { _socket?: import("node:net").Socket } } }).transport;
+  const tcp = transport.ws?._socket;
+  if (!tcp) throw new Error("no underlying TCP socket (is the transport websocket?)");
+  return tcp;
+}
+
+/** Cuts the connection abruptly: the TCP socket is destroyed, no WebSocket close frame is sent. */
+export function destroyTransport(socket: ClientSocket): void {
+  tcpOf(socket).destroy();
+}
+
+/**
+ * Makes a client go silent like a frozen tab or a cut network: nothing more is read or written, and the
+ * connection is not closed, so only the server's heartbeat timeout can find it.
+ */
+export function blackhole(socket: ClientSocket): void {
+  const tcp = tcpOf(socket);
+  tcp.pause();
+  tcp.write = (() => true) as typeof tcp.write;
+  // The client's own heartbeat check would otherwise close the connection politely; silence it too.
+  socket.io.engine.removeAllListeners("close");
+  (socket.io.engine as unknown as { _resetPingTimeout?: () => void })._resetPingTimeout = () => {};
+  (socket.io.engine as unknown as { resetPingTimeout?: () => void }).resetPingTimeout = () => {};
+}
