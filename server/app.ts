@@ -58,7 +58,12 @@ export async function buildServer({ config, logger, clock = systemClock, httpHan
   };
   registerServices(services);
 
-  const messenger = new Messenger({ clock, graceMs: config.PRESENCE_GRACE_MS, maxDialogsPerUser: config.MAX_DIALOGS_PER_USER });
+  const messenger = new Messenger({
+    clock,
+    graceMs: config.PRESENCE_GRACE_MS,
+    maxDialogsPerUser: config.MAX_DIALOGS_PER_USER,
+    restoreGraceMs: config.RESTORE_GRACE_MS,
+  });
   const handler = httpHandler ?? notFound;
   const httpServer = createServer((req, res) => {
     if (req.url === "/healthz") return health(res, serverId);

@@ -63,7 +63,7 @@ export type Action =
   | { type: "queue"; dialogId: string; message: OutgoingMessage }
   | { type: "sent"; dialogId: string; message: MessageView }
   | { type: "failed"; dialogId: string; clientKey: string; error: ErrorCode | "offline" }
-  | { type: "retry"; dialogId: string; clientKey: string }
+  | { type: "retry"; dialogId: string; clientKey: string; queuedAt: number }
   | { type: "discard"; dialogId: string; clientKey: string }
   | { type: "focus"; dialogId: string }
   | { type: "notice"; text: string }
@@ -161,7 +161,7 @@ export function reducer(state: MessengerState, action: Action): MessengerState {
     case "retry":
       return updateDialog(state, action.dialogId, (d) => ({
         ...d,
-        outbox: d.outbox.map((o) => (o.clientKey === action.clientKey ? { clientKey: o.clientKey, body: o.body, status: "pending", queuedAt: o.queuedAt } : o)),
+        outbox: d.outbox.map((o) => (o.clientKey === action.clientKey ? { clientKey: o.clientKey, body: o.body, status: "pending", queuedAt: action.queuedAt } : o)),
       }));
     case "discard":
       return updateDialog(state, action.dialogId, (d) => ({ ...d, outbox: d.outbox.filter((o) => o.clientKey !== action.clientKey) }));

@@ -15,6 +15,11 @@ export interface MessengerOptions {
   graceMs: number;
   /** Open dialogs per user, a cap against abuse. */
   maxDialogsPerUser: number;
+  /**
+   * How long members of dialogs restored after a restart have to reconnect. Longer than the grace
+   * period: every client of the server reconnects at once, with backoff, while the server warms up.
+   */
+  restoreGraceMs?: number;
 }
 
 /** A user went offline: these dialogs are closed on both sides. */
@@ -90,13 +95,14 @@ export class Messenger {
   }
 
   /**
-   * Re-opens a dialog that was open before a restart. Members not connected yet are held for one
-   * grace period, as if they had just disconnected: they come back, or the dialog is torn down.
+   * Re-opens a dialog that was open before a restart. Members not connected yet are held for
+   * `restoreGraceMs`, as if they had just disconnected: they come back, or the dialog is torn down.
    */
   restore(dialogId: DialogId, a: UserProfile, b: UserProfile): Dialog {
     const now = this.options.clock.now();
-    this.presence.hold(a, now);
-    this.presence.hold(b, now);
+    const holdMs = this.options.restoreGraceMs ?? this.options.graceMs;
+    this.presence.hold(a, now, holdMs);
+    this.presence.hold(b, now, holdMs);
     return this.dialogs.add(dialogId, a.id, b.id);
   }
 

@@ -47,11 +47,11 @@ export class Presence {
 
   /**
    * Hold a user who has no connection on this server yet (e.g. a dialog restored after a restart):
-   * they count as available for one grace period, then expire unless they connect.
+   * they count as available for `holdMs` (one grace period by default), then expire unless they connect.
    */
-  hold(profile: UserProfile, now: number): void {
+  hold(profile: UserProfile, now: number, holdMs = this.graceMs): void {
     if (this.entries.has(profile.id)) return;
-    this.entries.set(profile.id, { profile, connections: new Set(), offlineAt: now + this.graceMs });
+    this.entries.set(profile.id, { profile, connections: new Set(), offlineAt: now + holdMs });
   }
 
   /** Declare offline every user whose grace period has run out; returns them. */

@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { encode } from "next-auth/jwt";
 import { randomUUID } from "node:crypto";
 import { io as connectClient, type Socket } from "socket.io-client";
+import { EventLog } from "./event-log";
 import type { ClientToServerEvents, ServerToClientEvents, Welcome } from "../../lib/contract/events";
 import { buildServer, type MessengerServer } from "../../server/app";
 import { loadConfig, type Config } from "../../server/config";
@@ -26,7 +27,19 @@ export interface TestUser {
 export interface Connected {
   socket: ClientSocket;
   welcome: Welcome;
+  /** Every event this socket received, recorded from before the handshake (nothing is missed). */
+  log: EventLog;
 }
+
+export interface ConnectOptions {
+  /** Overrides the user's cookie ("" sends no Cookie header at all). */
+  cookie?: string;
+  /** Further request headers for the handshake (e.g. Origin). */
+  headers?: Record<string, string>;
+}
+
+/** A refused handshake as the client sees it: connect_error with the server's code in `data`. */
+export type ConnectError = Error & { data?: { code?: string } };
 
 export interface TestServer {
   url: string;
@@ -34,10 +47,15 @@ export interface TestServer {
   server: MessengerServer;
   config: Config;
   dbFile: string;
+  /** The temporary directory holding the database; pass it back as `{ dir }` to restart on the same data. */
+  dir: string;
   createUser(name?: string): Promise<TestUser>;
   /** A fresh browser session (new sid) for an existing user. */
   session(user: TestUser): Promise<TestUser>;
-  connect(user: TestUser, options?: { cookie?: string }): Promise<Connected>;
+  /** Connects a client; `user` null (with no cookie option) connects without any session cookie. */
+  connect(user: TestUser | null, options?: ConnectOptions): Promise<Connected>;
+  /** Connects expecting a refusal; resolves with the connect_error's `data.code` (rejects if welcomed). */
+  refused(user: TestUser | null, options?: ConnectOptions): Promise<string | undefined>;
   /** Stops the server (graceful) but keeps the database, for restart tests. */
   stop(): Promise<void>;
   /** Stops the server and deletes its database. */
@@ -78,12 +96,32 @@ export async function startTestServer(env: Record<string, string> = {}, reuse?: 
     await server.close();
   };
 
+  function connect(user: TestUser | null, options: ConnectOptions = {}): Promise<Connected> {
+    const cookie = options.cookie ?? user?.cookie ?? "";
+    const socket: ClientSocket = connectClient(url, {
+      transports: ["websocket"],
+      forceNew: true,
+      reconnection: false,
+      extraHeaders: { ...(cookie ? { cookie } : {}), ...options.headers },
+    });
+    sockets.add(socket);
+    const log = new EventLog(socket);
+    return new Promise<Connected>((resolve, reject) => {
+      socket.once("session:welcome", (welcome) => resolve({ socket, welcome, log }));
+      socket.once("connect_error", (err) => {
+        socket.disconnect();
+        reject(err);
+      });
+    });
+  }
+
   return {
     url,
     port,
     server,
     config,
     dbFile,
+    dir,
     async createUser(name = uniqueName()) {
       const result = await server.services.accounts.register({ username: name, password: "correct horse battery" });
       if (!result.ok) throw new Error(`could not create ${name}: ${result.error}`);
@@ -92,18 +130,15 @@ export async function startTestServer(env: Record<string, string> = {}, reuse?: 
     async session(user) {
       return { ...user, cookie: await mint(user.id, user.name) };
     },
-    connect(user, options = {}) {
-      const socket: ClientSocket = connectClient(url, {
-        transports: ["websocket"],
-        forceNew: true,
-        reconnection: false,
-        extraHeaders: { cookie: options.cookie ?? user.cookie },
-      });
-      sockets.add(socket);
-      return new Promise<Connected>((resolve, reject) => {
-        socket.once("session:welcome", (welcome) => resolve({ socket, welcome }));
-        socket.once("connect_error", reject);
-      });
+    connect,
+    async refused(user, options) {
+      try {
+        const { socket } = await connect(user, options);
+        socket.disconnect();
+      } catch (err) {
+        return (err as ConnectError).data?.code;
+      }
+      throw new Error("expected the handshake to be refused, but the client was welcomed");
     },
     stop,
     async close() {

@@ -1,0 +1,149 @@
+import { describe, expect, it } from "vitest";
+import { initialState, reducer, type Action, type MessengerState, type OutgoingMessage } from "@/app/(chat)/messenger-state";
+import type { MessageView, UserView } from "@/lib/contract/events";
+
+const me: UserView = { id: "me", name: "Me" };
+const ann: UserView = { id: "ann", name: "ann" };
+const bob: UserView = { id: "bob", name: "Bob" };
+const cy: UserView = { id: "cy", name: "Cy" };
+
+const run = (state: MessengerState, ...actions: Action[]) => actions.reduce(reducer, state);
+const welcome = (dialogs: { id: string; peer: UserView }[], users: UserView[] = [me, bob, ann]): Action => ({
+  type: "welcome",
+  welcome: { self: me, users, dialogs, serverId: "s1" },
+});
+const message = (seq: number, clientKey: string, senderId = "me"): MessageView => ({
+  id: `m${seq}`, dialogId: "d1", seq, senderId, senderName: senderId, body: `b${seq}`, clientKey, sentAt: seq,
+});
+const outgoing = (clientKey: string): OutgoingMessage => ({ clientKey, body: `text ${clientKey}`, status: "pending", queuedAt: 5 });
+
+/** Signed in with one open dialog d1 with bob. */
+const connected = () => run(initialState, welcome([{ id: "d1", peer: bob }]));
+const dialog = (s: MessengerState, id = "d1") => {
+  const d = s.dialogs.find((x) => x.id === id);
+  if (!d) throw new Error(`no dialog ${id}`);
+  return d;
+};
+
+describe("welcome", () => {
+  it("connects, sets self and the users without self, sorted by name case-insensitively", () => {
+    const s = connected();
+    expect(s.status).toBe("connected");
+    expect(s.self).toEqual(me);
+    expect(s.users).toEqual([ann, bob]);
+    expect(s.dialogs).toEqual([{ id: "d1", peer: bob, messages: [], outbox: [], hasOlder: false, loaded: false }]);
+    expect(s.notices).toEqual([]);
+  });
+
+  it("drops dialogs the server no longer has, with a notice, and keeps the state of those it has", () => {
+    let s = run(connected(), { type: "dialogOpened", dialog: { id: "d2", peer: cy } });
+    s = run(s, { type: "messages", dialogId: "d2", messages: [message(1, "k1")] });
+    s = run(s, welcome([{ id: "d2", peer: { id: "cy", name: "Cy Renamed" } }]));
+    expect(s.dialogs.map((d) => d.id)).toEqual(["d2"]);
+    expect(dialog(s, "d2").messages.map((m) => m.seq)).toEqual([1]);
+    expect(dialog(s, "d2").peer.name).toBe("Cy Renamed");
+    expect(s.notices).toEqual([{ id: 1, text: "Your conversation with Bob has ended." }]);
+    expect(s.nextNoticeId).toBe(2);
+  });
+});
+
+describe("presence", () => {
+  it("adds online users sorted, removes offline ones, never adds self", () => {
+    const s = run(connected(), { type: "presence", delta: { online: [cy, me], offline: ["ann"] } });
+    expect(s.users).toEqual([bob, cy]);
+  });
+
+  it("is idempotent: applying the same delta twice equals applying it once", () => {
+    const delta = { online: [cy, { id: "bob", name: "Bob2" }], offline: ["ann", "nobody"] };
+    const once = run(connected(), { type: "presence", delta });
+    const twice = run(once, { type: "presence", delta });
+    expect(twice.users).toEqual(once.users);
+    expect(once.users).toEqual([{ id: "bob", name: "Bob2" }, cy]);
+  });
+});
+
+describe("dialogs", () => {
+  it("dialogOpened adds once", () => {
+    const s = run(connected(), { type: "dialogOpened", dialog: { id: "d2", peer: cy } }, { type: "dialogOpened", dialog: { id: "d2", peer: cy } });
+    expect(s.dialogs.map((d) => d.id)).toEqual(["d1", "d2"]);
+  });
+
+  it("dialogClosed removes the dialog, adds the notice and clears its focus", () => {
+    const s = run(connected(), { type: "focus", dialogId: "d1" }, { type: "dialogClosed", dialogId: "d1", text: "Bob left." });
+    expect(s.dialogs).toEqual([]);
+    expect(s.notices).toEqual([{ id: 1, text: "Bob left." }]);
+    expect(s.focus).toBeNull();
+  });
+
+  it("dialogClosed of an unknown dialog changes nothing", () => {
+    const before = connected();
+    expect(reducer(before, { type: "dialogClosed", dialogId: "zz", text: "x" })).toBe(before);
+  });
+
+  it("focus bumps the nonce every time", () => {
+    const s = run(connected(), { type: "focus", dialogId: "d1" }, { type: "focus", dialogId: "d1" });
+    expect(s.focus).toEqual({ dialogId: "d1", nonce: 2 });
+  });
+});
+
+describe("outbox", () => {
+  const queued = () => run(connected(), { type: "queue", dialogId: "d1", message: outgoing("k1") }, { type: "queue", dialogId: "d1", message: outgoing("k2") });
+
+  it("sent removes the pending entry with the same clientKey and adds the message", () => {
+    const s = run(queued(), { type: "sent", dialogId: "d1", message: message(1, "k2") });
+    expect(dialog(s).outbox.map((o) => o.clientKey)).toEqual(["k1"]);
+    expect(dialog(s).messages).toEqual([message(1, "k2")]);
+  });
+
+  it("messages (e.g. echoed from another tab or a sync) also confirm pending entries", () => {
+    const s = run(queued(), { type: "messages", dialogId: "d1", messages: [message(2, "k1"), message(1, "other")] });
+    expect(dialog(s).outbox.map((o) => o.clientKey)).toEqual(["k2"]);
+    expect(dialog(s).messages.map((m) => m.seq)).toEqual([1, 2]);
+  });
+
+  it("a page confirms pending entries and sets hasOlder only for older pages", () => {
+    let s = run(queued(), { type: "page", dialogId: "d1", direction: "newer", page: { messages: [message(3, "k1")], more: true } });
+    expect(dialog(s)).toMatchObject({ loaded: true, hasOlder: false });
+    expect(dialog(s).outbox.map((o) => o.clientKey)).toEqual(["k2"]);
+    s = run(s, { type: "page", dialogId: "d1", direction: "older", page: { messages: [message(2, "x")], more: true } });
+    expect(dialog(s).hasOlder).toBe(true);
+    expect(dialog(s).messages.map((m) => m.seq)).toEqual([2, 3]);
+  });
+
+  it("failed marks only that entry failed with the error; retry makes it pending again, requeued, without an error", () => {
+    let s = run(queued(), { type: "failed", dialogId: "d1", clientKey: "k1", error: "rate_limited" });
+    expect(dialog(s).outbox).toEqual([{ ...outgoing("k1"), status: "failed", error: "rate_limited" }, outgoing("k2")]);
+    s = run(s, { type: "retry", dialogId: "d1", clientKey: "k1", queuedAt: 99 });
+    expect(dialog(s).outbox[0]).toStrictEqual({ ...outgoing("k1"), queuedAt: 99 });
+    expect(dialog(s).outbox[0]).not.toHaveProperty("error");
+    expect(dialog(s).outbox[1]).toStrictEqual(outgoing("k2"));
+  });
+
+  it("discard removes only that entry", () => {
+    const s = run(queued(), { type: "failed", dialogId: "d1", clientKey: "k2", error: "offline" }, { type: "discard", dialogId: "d1", clientKey: "k2" });
+    expect(dialog(s).outbox).toEqual([outgoing("k1")]);
+  });
+
+  it("actions on an unknown dialog return the same state", () => {
+    const before = queued();
+    expect(reducer(before, { type: "sent", dialogId: "nope", message: message(1, "k1") })).toBe(before);
+    expect(reducer(before, { type: "queue", dialogId: "nope", message: outgoing("k9") })).toBe(before);
+  });
+});
+
+describe("notices", () => {
+  it("keeps only the latest 5, with increasing ids; dismiss removes one", () => {
+    let s = connected();
+    for (let i = 1; i <= 7; i++) s = reducer(s, { type: "notice", text: `n${i}` });
+    expect(s.notices.map((n) => n.text)).toEqual(["n3", "n4", "n5", "n6", "n7"]);
+    expect(s.notices.map((n) => n.id)).toEqual([3, 4, 5, 6, 7]);
+    s = reducer(s, { type: "dismiss", id: 5 });
+    expect(s.notices.map((n) => n.id)).toEqual([3, 4, 6, 7]);
+    expect(reducer(s, { type: "notice", text: "n8" }).notices.at(-1)).toEqual({ id: 8, text: "n8" });
+  });
+
+  it("status changes only the status", () => {
+    const before = connected();
+    expect(reducer(before, { type: "status", status: "reconnecting" })).toEqual({ ...before, status: "reconnecting" });
+  });
+});
