@@ -24,6 +24,11 @@ export interface DialogState {
   hasOlder: boolean;
   /** The newest page has been loaded (or synced) at least once. */
   loaded: boolean;
+  /**
+   * The server closed this dialog while you still had unsent messages: it stays on screen, ended,
+   * so nothing you typed is lost; retrying reopens it (same conversation, same id).
+   */
+  closed: boolean;
 }
 
 export interface Notice {
@@ -73,7 +78,7 @@ const MAX_NOTICES = 5;
 const byName = (a: UserView, b: UserView) => a.name.localeCompare(b.name, undefined, { sensitivity: "base" });
 
 function newDialog(view: DialogView): DialogState {
-  return { id: view.id, peer: view.peer, messages: [], outbox: [], hasOlder: false, loaded: false };
+  return { id: view.id, peer: view.peer, messages: [], outbox: [], hasOlder: false, loaded: false, closed: false };
 }
 
 function updateDialog(state: MessengerState, id: string, fn: (d: DialogState) => DialogState): MessengerState {
@@ -96,6 +101,12 @@ function receive(d: DialogState, messages: MessageView[]): DialogState {
   };
 }
 
+/** A dialog the server closed: gone, unless it holds unsent messages, which are kept as failed. */
+function closeDialog(d: DialogState): DialogState | null {
+  if (d.outbox.length === 0) return null;
+  return { ...d, closed: true, outbox: d.outbox.map((o) => ({ ...o, status: "failed", error: "dialog_not_found" })) };
+}
+
 function addNotice(state: MessengerState, text: string): MessengerState {
   const notices = [...state.notices, { id: state.nextNoticeId, text }].slice(-MAX_NOTICES);
   return { ...state, notices, nextNoticeId: state.nextNoticeId + 1 };
@@ -110,16 +121,20 @@ export function reducer(state: MessengerState, action: Action): MessengerState {
       const open = new Map(welcome.dialogs.map((d) => [d.id, d]));
       // Dialogs you had that the server no longer has were closed while you were away.
       let next: MessengerState = state;
+      const ended: DialogState[] = [];
       for (const d of state.dialogs) {
-        if (!open.has(d.id)) next = addNotice(next, `Your conversation with ${d.peer.name} has ended.`);
+        if (open.has(d.id)) continue;
+        if (!d.closed) next = addNotice(next, `Your conversation with ${d.peer.name} has ended.`);
+        const kept = closeDialog(d);
+        if (kept) ended.push(kept);
       }
-      const kept = new Map(state.dialogs.map((d) => [d.id, d]));
+      const known = new Map(state.dialogs.map((d) => [d.id, d]));
       return {
         ...next,
         status: "connected",
         self: welcome.self,
         users: welcome.users.filter((u) => u.id !== welcome.self.id).sort(byName),
-        dialogs: welcome.dialogs.map((v) => ({ ...(kept.get(v.id) ?? newDialog(v)), peer: v.peer })),
+        dialogs: [...welcome.dialogs.map((v) => ({ ...(known.get(v.id) ?? newDialog(v)), peer: v.peer, closed: false })), ...ended],
       };
     }
     case "presence": {
@@ -128,15 +143,19 @@ export function reducer(state: MessengerState, action: Action): MessengerState {
       for (const u of action.delta.online) if (u.id !== state.self?.id) users.set(u.id, u);
       return { ...state, users: [...users.values()].sort(byName) };
     }
-    case "dialogOpened":
-      if (state.dialogs.some((d) => d.id === action.dialog.id)) return state;
-      return { ...state, dialogs: [...state.dialogs, newDialog(action.dialog)] };
+    case "dialogOpened": {
+      const existing = state.dialogs.find((d) => d.id === action.dialog.id);
+      if (!existing) return { ...state, dialogs: [...state.dialogs, newDialog(action.dialog)] };
+      return existing.closed ? updateDialog(state, existing.id, (d) => ({ ...d, closed: false })) : state;
+    }
     case "dialogClosed": {
-      if (!state.dialogs.some((d) => d.id === action.dialogId)) return state;
+      const dialog = state.dialogs.find((d) => d.id === action.dialogId && !d.closed);
+      if (!dialog) return state;
       const next = addNotice(state, action.text);
+      const kept = closeDialog(dialog);
       return {
         ...next,
-        dialogs: next.dialogs.filter((d) => d.id !== action.dialogId),
+        dialogs: kept ? next.dialogs.map((d) => (d.id === dialog.id ? kept : d)) : next.dialogs.filter((d) => d.id !== dialog.id),
         focus: next.focus?.dialogId === action.dialogId ? null : next.focus,
       };
     }
@@ -163,8 +182,11 @@ export function reducer(state: MessengerState, action: Action): MessengerState {
         ...d,
         outbox: d.outbox.map((o) => (o.clientKey === action.clientKey ? { clientKey: o.clientKey, body: o.body, status: "pending", queuedAt: action.queuedAt } : o)),
       }));
-    case "discard":
-      return updateDialog(state, action.dialogId, (d) => ({ ...d, outbox: d.outbox.filter((o) => o.clientKey !== action.clientKey) }));
+    case "discard": {
+      const next = updateDialog(state, action.dialogId, (d) => ({ ...d, outbox: d.outbox.filter((o) => o.clientKey !== action.clientKey) }));
+      // An ended dialog stays only while it holds unsent messages.
+      return { ...next, dialogs: next.dialogs.filter((d) => !d.closed || d.outbox.length > 0) };
+    }
     case "focus":
       return { ...state, focus: { dialogId: action.dialogId, nonce: (state.focus?.nonce ?? 0) + 1 } };
     case "notice":

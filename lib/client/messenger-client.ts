@@ -16,7 +16,7 @@ export type SendOutcome = { ok: true; clientKey: string } | { ok: false; error: 
 
 export const ACK_TIMEOUT_MS = 5000;
 /** A message not acknowledged this long after it was typed is shown as failed, with a retry. */
-export const SEND_DEADLINE_MS = 12_000;
+export const SEND_DEADLINE_MS = 8_000;
 const HISTORY_PAGE = 50;
 
 export interface ClientHooks {
@@ -50,12 +50,20 @@ export class MessengerClient {
 
   openDialog(peerId: string): void {
     const existing = this.state.dialogs.find((d) => d.peer.id === peerId);
-    if (existing) return this.store.dispatch({ type: "focus", dialogId: existing.id });
+    if (existing && !existing.closed) return this.store.dispatch({ type: "focus", dialogId: existing.id });
+    this.reopen(peerId, () => {});
+  }
+
+  /** Asks the server for the dialog with this peer (new, or the open one) and shows it focused. */
+  private reopen(peerId: string, then: (dialogId: string) => void): void {
     this.socket.emit("dialog:open", { peerId }, (res) => {
       if (!res.ok) return this.store.dispatch({ type: "notice", text: ERROR_TEXT[res.error] });
+      const known = this.state.dialogs.some((d) => d.id === res.dialog.id);
       this.store.dispatch({ type: "dialogOpened", dialog: res.dialog });
       this.store.dispatch({ type: "focus", dialogId: res.dialog.id });
-      if (res.created) this.loadNewest(res.dialog.id);
+      if (!known) this.loadNewest(res.dialog.id);
+      else void this.catchUpDialog(res.dialog.id);
+      then(res.dialog.id);
     });
   }
 
@@ -69,9 +77,13 @@ export class MessengerClient {
     return { ok: true, clientKey };
   }
 
+  /** Sends a failed message again; in an ended dialog, reopens the conversation first. */
   retry(dialogId: string, clientKey: string): void {
+    const dialog = this.state.dialogs.find((d) => d.id === dialogId);
+    if (!dialog) return;
     this.store.dispatch({ type: "retry", dialogId, clientKey, queuedAt: this.now() });
-    void this.pump(dialogId);
+    if (dialog.closed) this.reopen(dialog.peer.id, (id) => void this.pump(id));
+    else void this.pump(dialogId);
   }
 
   discard(dialogId: string, clientKey: string): void {
@@ -156,9 +168,13 @@ export class MessengerClient {
     });
   }
 
+  private catchUpDialog(dialogId: string): Promise<void> {
+    return this.catchUp([dialogId]);
+  }
+
   /** After a (re)connect: everything after the last gap-free message of each dialog; the newest page for empty ones. */
-  private async catchUp(): Promise<void> {
-    const { dialogs } = this.state;
+  private async catchUp(only?: string[]): Promise<void> {
+    const dialogs = this.state.dialogs.filter((d) => !d.closed && (!only || only.includes(d.id)));
     for (const d of dialogs) if (d.messages.length === 0) this.loadNewest(d.id);
     let pending = dialogs.filter((d) => d.messages.length > 0).map((d) => ({ dialogId: d.id, afterSeq: contiguousSeq(d.messages) }));
     while (pending.length > 0 && this.socket.connected) {
@@ -184,7 +200,8 @@ export class MessengerClient {
     this.sending.add(dialogId);
     try {
       for (;;) {
-        const head = this.state.dialogs.find((d) => d.id === dialogId)?.outbox.find((o) => o.status === "pending");
+        const dialog = this.state.dialogs.find((d) => d.id === dialogId);
+        const head = dialog?.closed ? undefined : dialog?.outbox.find((o) => o.status === "pending");
         if (!head || !this.socket.connected) return;
         let res;
         try {

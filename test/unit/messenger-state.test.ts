@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { initialState, reducer, type Action, type MessengerState, type OutgoingMessage } from "@/app/(chat)/messenger-state";
 import type { MessageView, UserView } from "@/lib/contract/events";
@@ -31,7 +32,7 @@ describe("welcome", () => {
     expect(s.status).toBe("connected");
     expect(s.self).toEqual(me);
     expect(s.users).toEqual([ann, bob]);
-    expect(s.dialogs).toEqual([{ id: "d1", peer: bob, messages: [], outbox: [], hasOlder: false, loaded: false }]);
+    expect(s.dialogs).toEqual([{ id: "d1", peer: bob, messages: [], outbox: [], hasOlder: false, loaded: false, closed: false }]);
     expect(s.notices).toEqual([]);
   });
 
@@ -60,6 +61,28 @@ describe("presence", () => {
     expect(twice.users).toEqual(once.users);
     expect(once.users).toEqual([{ id: "bob", name: "Bob2" }, cy]);
   });
+
+  it("property: any delta sequence keeps users unique, sorted, without self; re-applying the last is a no-op", () => {
+    const id = fc.constantFrom("me", "ann", "bob", "cy", "dee");
+    const delta = fc.record({
+      online: fc.array(id.map((x) => ({ id: x, name: x === "bob" ? "Bob" : x }))),
+      offline: fc.array(id),
+    });
+    fc.assert(
+      fc.property(fc.array(delta, { minLength: 1, maxLength: 8 }), (deltas) => {
+        const s = deltas.reduce((acc, d) => reducer(acc, { type: "presence", delta: d }), connected());
+        const ids = s.users.map((u) => u.id);
+        expect(new Set(ids).size).toBe(ids.length);
+        expect(ids).not.toContain("me");
+        const names = s.users.map((u) => u.name.toLowerCase());
+        expect(names).toEqual([...names].sort());
+        const last = deltas[deltas.length - 1]!;
+        expect(reducer(s, { type: "presence", delta: last }).users).toEqual(s.users);
+        for (const u of last.online) if (u.id !== "me" && !last.offline.includes(u.id)) expect(ids).toContain(u.id);
+        for (const gone of last.offline) if (!last.online.some((u) => u.id === gone)) expect(ids).not.toContain(gone);
+      }),
+    );
+  });
 });
 
 describe("dialogs", () => {
@@ -73,6 +96,38 @@ describe("dialogs", () => {
     expect(s.dialogs).toEqual([]);
     expect(s.notices).toEqual([{ id: 1, text: "Bob left." }]);
     expect(s.focus).toBeNull();
+  });
+
+  it("dialogClosed keeps a dialog with unsent messages, ended, its outbox failed; once only", () => {
+    let s = run(connected(), { type: "queue", dialogId: "d1", message: outgoing("k1") }, { type: "dialogClosed", dialogId: "d1", text: "ended" });
+    expect(dialog(s)).toMatchObject({ closed: true, outbox: [{ ...outgoing("k1"), status: "failed", error: "dialog_not_found" }] });
+    expect(reducer(s, { type: "dialogClosed", dialogId: "d1", text: "again" })).toBe(s);
+    s = run(s, { type: "dialogOpened", dialog: { id: "d1", peer: bob } });
+    expect(dialog(s).closed).toBe(false);
+    expect(dialog(s).outbox).toHaveLength(1);
+  });
+
+  it("discarding the last unsent message of an ended dialog removes it", () => {
+    const s = run(connected(), { type: "queue", dialogId: "d1", message: outgoing("k1") }, { type: "queue", dialogId: "d1", message: outgoing("k2") },
+      { type: "dialogClosed", dialogId: "d1", text: "ended" }, { type: "discard", dialogId: "d1", clientKey: "k1" });
+    expect(dialog(s).outbox.map((o) => o.clientKey)).toEqual(["k2"]);
+    expect(run(s, { type: "discard", dialogId: "d1", clientKey: "k2" }).dialogs).toEqual([]);
+  });
+
+  it("a late ack that empties an ended dialog's outbox removes the dialog too", () => {
+    // The server stored the message, then closed the dialog before the ack reached this tab.
+    const s = run(connected(), { type: "queue", dialogId: "d1", message: outgoing("k1") }, { type: "dialogClosed", dialogId: "d1", text: "ended" },
+      { type: "sent", dialogId: "d1", message: message(1, "k1") });
+    expect(s.dialogs.filter((d) => d.closed && d.outbox.length === 0)).toEqual([]);
+  });
+
+  it("welcome keeps an ended dialog that holds unsent messages, with one notice across welcomes", () => {
+    let s = run(connected(), { type: "queue", dialogId: "d1", message: outgoing("k1") }, welcome([]));
+    expect(dialog(s)).toMatchObject({ closed: true, outbox: [{ status: "failed", error: "dialog_not_found" }] });
+    s = run(s, welcome([]));
+    expect(s.notices.map((n) => n.text)).toEqual(["Your conversation with Bob has ended."]);
+    s = run(s, welcome([{ id: "d1", peer: bob }]));
+    expect(dialog(s).closed).toBe(false);
   });
 
   it("dialogClosed of an unknown dialog changes nothing", () => {
@@ -108,6 +163,12 @@ describe("outbox", () => {
     s = run(s, { type: "page", dialogId: "d1", direction: "older", page: { messages: [message(2, "x")], more: true } });
     expect(dialog(s).hasOlder).toBe(true);
     expect(dialog(s).messages.map((m) => m.seq)).toEqual([2, 3]);
+  });
+
+  it("a peer's message that happens to carry the same clientKey does not confirm your pending entry", () => {
+    // clientKeys are unique per sender only (the server deduplicates by dialog + sender + clientKey).
+    const s = run(queued(), { type: "messages", dialogId: "d1", messages: [message(1, "k1", "bob")] });
+    expect(dialog(s).outbox.map((o) => o.clientKey)).toEqual(["k1", "k2"]);
   });
 
   it("failed marks only that entry failed with the error; retry makes it pending again, requeued, without an error", () => {

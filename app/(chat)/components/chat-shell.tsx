@@ -16,7 +16,7 @@ const STATUS_TEXT = {
 export function ChatShell({ selfName }: { selfName: string }) {
   const m = useMessenger();
   const { state } = m;
-  const dialogPeers = new Set(state.dialogs.map((d) => d.peer.id));
+  const dialogPeers = new Set(state.dialogs.filter((d) => !d.closed).map((d) => d.peer.id));
   return (
     <div className="shell">
       <header className="topbar">
@@ -31,7 +31,7 @@ export function ChatShell({ selfName }: { selfName: string }) {
           Sign out
         </button>
       </header>
-      <aside className="sidebar">
+      <aside className={state.status === "connected" ? "sidebar" : "sidebar stale"}>
         <UserList users={state.users} withDialog={dialogPeers} onPick={m.openDialog} ready={state.status === "connected"} />
       </aside>
       <main className="dialogs">

@@ -41,10 +41,16 @@ export function DialogPanel({ dialog, selfId, focusNonce, online, onSend, onRetr
   }, [dialog.hasOlder, firstSeq, onLoadOlder]);
 
   return (
-    <section className="dialog" aria-label={`Conversation with ${dialog.peer.name}`} data-dialog-with={dialog.peer.name}>
+    <section
+      className={dialog.closed ? "dialog ended" : "dialog"}
+      aria-label={`Conversation with ${dialog.peer.name}`}
+      data-dialog-with={dialog.peer.name}
+      data-state={dialog.closed ? "ended" : "open"}
+    >
       <header>
         <span className="dot" aria-hidden />
         <h3>{dialog.peer.name}</h3>
+        {dialog.closed && <span className="ended-tag">ended</span>}
       </header>
       <ol
         ref={listRef}
@@ -70,7 +76,13 @@ export function DialogPanel({ dialog, selfId, focusNonce, online, onSend, onRetr
           <OutgoingItem key={o.clientKey} message={o} onRetry={() => onRetry(o.clientKey)} onDiscard={() => onDiscard(o.clientKey)} />
         ))}
       </ol>
-      <Composer peerName={dialog.peer.name} focusNonce={focusNonce} online={online} onSend={onSend} />
+      {dialog.closed ? (
+        <p className="ended-hint">
+          This conversation ended while messages were unsent. Retry them to reopen it, or discard them.
+        </p>
+      ) : (
+        <Composer peerName={dialog.peer.name} focusNonce={focusNonce} online={online} onSend={onSend} />
+      )}
     </section>
   );
 }
