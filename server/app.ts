@@ -17,6 +17,7 @@ import { ConversationRepository } from "./persistence/conversation-repository";
 import { openDatabase, type Database } from "./persistence/database";
 import { MessageStore } from "./persistence/message-store";
 import { UserRepository } from "./persistence/user-repository";
+import { LocalBus } from "./realtime/cluster-bus";
 import { createRealtime, type Realtime } from "./realtime/create-realtime";
 import { registerServices, type AppServices } from "./services";
 
@@ -80,6 +81,7 @@ export async function buildServer({ config, logger, clock = systemClock, httpHan
     users,
     secret: config.secret,
     serverId,
+    bus: new LocalBus(),
     heartbeatIntervalMs: config.HEARTBEAT_INTERVAL_MS,
     heartbeatTimeoutMs: config.HEARTBEAT_TIMEOUT_MS,
     presenceBatchMs: config.PRESENCE_BATCH_MS,
@@ -87,6 +89,7 @@ export async function buildServer({ config, logger, clock = systemClock, httpHan
     eventsPerSecond: config.EVENTS_PER_SECOND,
     eventsBurst: config.EVENTS_BURST,
   });
+  await realtime.start();
   await realtime.restoreOpenDialogs();
 
   let closing: Promise<void> | null = null;

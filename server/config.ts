@@ -7,12 +7,15 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { z } from "zod";
 
-const int = (fallback: number, min = 0) => z.coerce.number().int().min(min).default(fallback);
+// An empty value (`PORT=` in a .env file) means "not set", not 0.
+const unsetIfEmpty = (v: unknown) => (typeof v === "string" && v.trim() === "" ? undefined : v);
+const int = (fallback: number, min = 0, max = Number.MAX_SAFE_INTEGER) =>
+  z.preprocess(unsetIfEmpty, z.coerce.number().int().min(min).max(max).default(fallback));
 
 const schema = z.object({
   NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
   HOST: z.string().min(1).default("127.0.0.1"),
-  PORT: int(3000, 0),
+  PORT: int(3000, 0, 65535),
   DATABASE_URL: z.string().min(1).default("file:.data/messenger.db"),
   /** Only for PostgreSQL: the schema to use (tests give each run its own). */
   DATABASE_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]*$/).optional(),
@@ -72,7 +75,11 @@ function resolveSecret(fromEnv: string | undefined, nodeEnv: Env["NODE_ENV"], fi
     );
   }
   const path = resolve(file);
-  if (existsSync(path)) return { secret: readFileSync(path, "utf8").trim(), source: "file" as const };
+  if (existsSync(path)) {
+    const secret = readFileSync(path, "utf8").trim();
+    if (secret.length < 32) throw new ConfigError(`The session secret in ${path} is too short. Delete the file to generate a new one.`);
+    return { secret, source: "file" as const };
+  }
   const secret = randomBytes(32).toString("base64url");
   mkdirSync(dirname(path), { recursive: true });
   writeFileSync(path, secret + "\n", { mode: 0o600 });

@@ -91,9 +91,9 @@ function updateDialog(state: MessengerState, id: string, fn: (d: DialogState) =>
   return changed ? { ...state, dialogs } : state;
 }
 
-/** Adds messages and drops any pending copy of yours they confirm. */
-function receive(d: DialogState, messages: MessageView[]): DialogState {
-  const keys = new Set(messages.map((m) => m.clientKey));
+/** Adds messages and drops any pending copy of yours they confirm (keys are unique per sender only). */
+function receive(d: DialogState, messages: MessageView[], selfId: string | undefined): DialogState {
+  const keys = new Set(messages.filter((m) => m.senderId === selfId).map((m) => m.clientKey));
   return {
     ...d,
     messages: mergeMessages(d.messages, messages),
@@ -105,6 +105,12 @@ function receive(d: DialogState, messages: MessageView[]): DialogState {
 function closeDialog(d: DialogState): DialogState | null {
   if (d.outbox.length === 0) return null;
   return { ...d, closed: true, outbox: d.outbox.map((o) => ({ ...o, status: "failed", error: "dialog_not_found" })) };
+}
+
+/** An ended dialog stays on screen only while it holds unsent messages. */
+function dropIfEnded(state: MessengerState, id: string): MessengerState {
+  const d = state.dialogs.find((x) => x.id === id);
+  return d?.closed && d.outbox.length === 0 ? { ...state, dialogs: state.dialogs.filter((x) => x !== d) } : state;
 }
 
 function addNotice(state: MessengerState, text: string): MessengerState {
@@ -160,10 +166,10 @@ export function reducer(state: MessengerState, action: Action): MessengerState {
       };
     }
     case "messages":
-      return updateDialog(state, action.dialogId, (d) => receive(d, action.messages));
+      return dropIfEnded(updateDialog(state, action.dialogId, (d) => receive(d, action.messages, state.self?.id)), action.dialogId);
     case "page":
       return updateDialog(state, action.dialogId, (d) => {
-        const received = receive(d, action.page.messages);
+        const received = receive(d, action.page.messages, state.self?.id);
         if (action.direction === "older") return { ...received, hasOlder: action.page.more, loaded: true };
         // A first sync of an empty tab tells us nothing about older history; keep what we knew.
         return { ...received, loaded: true };
@@ -171,7 +177,7 @@ export function reducer(state: MessengerState, action: Action): MessengerState {
     case "queue":
       return updateDialog(state, action.dialogId, (d) => ({ ...d, outbox: [...d.outbox, action.message] }));
     case "sent":
-      return updateDialog(state, action.dialogId, (d) => receive(d, [action.message]));
+      return dropIfEnded(updateDialog(state, action.dialogId, (d) => receive(d, [action.message], state.self?.id)), action.dialogId);
     case "failed":
       return updateDialog(state, action.dialogId, (d) => ({
         ...d,

@@ -1,13 +1,20 @@
 /**
- * The messenger's domain: presence, dialogs of two, and teardown, with no I/O. Every method returns
- * its decision as a value; the transport layer carries it out (emits, room joins, storage writes,
- * timers). Time comes from the injected clock; dialog ids come from the caller (they are the ids of
- * the stored conversations, so a dialog reopened later finds its history).
+ * The messenger's domain, with no I/O. Two halves:
+ *
+ * - Local presence: this node's connections per user, with a grace period after the last one
+ *   closes. Its transitions ("came online here", "went offline here") are reported to a cluster bus.
+ * - The replica: who is available and which dialogs are open, cluster-wide. It changes only by
+ *   applying the bus's events, in the bus's order, so every node holds the same replica. On one node
+ *   the bus is in-process and applies at once; on several it is ordered through Redis.
+ *
+ * Every method returns its decision as a value; the transport layer carries it out. Time comes from
+ * the injected clock; dialog ids come from the caller (they are the stored conversations' ids, so a
+ * dialog reopened later finds its history).
  */
 import { DialogRegistry, peerOf, type Dialog } from "./dialogs";
 import { Presence } from "./presence";
 import { PresenceFeed } from "./presence-feed";
-import type { Clock, ConnectionId, DialogId, Result, UserId, UserProfile } from "./types";
+import type { Clock, ConnectionId, DialogId, UserId, UserProfile } from "./types";
 
 export interface MessengerOptions {
   clock: Clock;
@@ -36,74 +43,92 @@ export type OpenPlan =
   | { kind: "refused"; error: OpenError };
 
 export class Messenger {
-  private readonly presence: Presence;
+  private readonly local: Presence;
+  private readonly users = new Map<UserId, UserProfile>();
   private readonly dialogs = new DialogRegistry();
+  /** Replica changes not yet sent to this node's clients, coalesced. */
   readonly feed = new PresenceFeed();
 
   constructor(private readonly options: MessengerOptions) {
-    this.presence = new Presence(options.graceMs);
+    this.local = new Presence(options.graceMs);
   }
 
-  /** A client connected. Returns the user's open dialogs, which this connection must join. */
-  connect(profile: UserProfile, connectionId: ConnectionId): Dialog[] {
-    if (this.presence.connect(profile, connectionId)) this.feed.online(profile);
-    return this.dialogs.of(profile.id);
+  // ---- local presence (this node's connections) ----
+
+  /** A client connected here. `cameOnline`: the user had no connection or grace here before. */
+  connect(profile: UserProfile, connectionId: ConnectionId): { cameOnline: boolean; dialogs: Dialog[] } {
+    return { cameOnline: this.local.connect(profile, connectionId), dialogs: this.dialogs.of(profile.id) };
   }
 
   /**
-   * A client went away. On sign-out (`immediate`) a user left with no connection goes offline now;
-   * otherwise after the grace period, through `expire`.
+   * A client went away. On sign-out (`immediate`) a user left with no connection here is gone at once;
+   * otherwise after the grace period, through `expire`. Returns the user when they left this node now.
    */
-  disconnect(userId: UserId, connectionId: ConnectionId, immediate = false): Teardown | null {
-    const gone = this.presence.disconnect(userId, connectionId, this.options.clock.now(), immediate);
-    return gone ? this.teardown(gone) : null;
+  disconnect(userId: UserId, connectionId: ConnectionId, immediate = false): UserProfile | null {
+    return this.local.disconnect(userId, connectionId, this.options.clock.now(), immediate);
   }
 
-  /** Declares offline everyone whose grace period has run out. Call at `nextWakeAt`. */
-  expire(): Teardown[] {
-    return this.presence.expire(this.options.clock.now()).map((user) => this.teardown(user));
+  /** Users whose grace period here has run out: they have left this node. Call at `nextWakeAt`. */
+  expire(): UserProfile[] {
+    return this.local.expire(this.options.clock.now());
   }
 
   nextWakeAt(): number | null {
-    return this.presence.nextExpiry();
+    return this.local.nextExpiry();
   }
 
-  /** First half of opening a dialog: reuse, refuse, or ask the caller to create a stored conversation. */
+  /**
+   * Holds a member of a dialog restored after a restart who is not connected anywhere yet, as if
+   * they had just disconnected here. Returns true when the hold is new (report them online).
+   */
+  hold(profile: UserProfile): boolean {
+    if (this.local.isAvailable(profile.id)) return false;
+    this.local.hold(profile, this.options.clock.now(), this.options.restoreGraceMs ?? this.options.graceMs);
+    return true;
+  }
+
+  connectionCount(userId: UserId): number {
+    return this.local.connectionCount(userId);
+  }
+
+  // ---- the replica (cluster-wide), changed only by bus events ----
+
+  applyOnline(profile: UserProfile): void {
+    this.users.set(profile.id, profile);
+    this.feed.online(profile);
+  }
+
+  /** The user left the whole cluster: their dialogs close on both sides. */
+  applyOffline(userId: UserId): Teardown | null {
+    const user = this.users.get(userId);
+    if (!user) return null;
+    this.users.delete(userId);
+    this.feed.offline(userId);
+    return { user, dialogs: this.dialogs.removeAllOf(userId) };
+  }
+
+  /**
+   * A dialog was opened somewhere in the cluster. Refused (null) if a member is not available at this
+   * point of the event order; `created` is false when the pair already had it (a concurrent open).
+   */
+  applyDialog(id: DialogId, a: UserId, b: UserId): { dialog: Dialog; created: boolean } | null {
+    if (a === b || !this.users.has(a) || !this.users.has(b)) return null;
+    const existing = this.dialogs.between(a, b);
+    if (existing) return { dialog: existing, created: false };
+    return { dialog: this.dialogs.add(id, a, b), created: true };
+  }
+
+  /** Whether to reuse, refuse, or create (after storing the conversation) a dialog. */
   planOpen(requesterId: UserId, peerId: UserId): OpenPlan {
     if (requesterId === peerId) return { kind: "refused", error: "self_dialog" };
     const existing = this.dialogs.between(requesterId, peerId);
     if (existing) return { kind: "existing", dialog: existing };
-    if (!this.presence.isAvailable(peerId) || !this.presence.isAvailable(requesterId)) {
-      return { kind: "refused", error: "peer_unavailable" };
-    }
+    if (!this.users.has(peerId) || !this.users.has(requesterId)) return { kind: "refused", error: "peer_unavailable" };
     const max = this.options.maxDialogsPerUser;
     if (this.dialogs.countOf(requesterId) >= max || this.dialogs.countOf(peerId) >= max) {
       return { kind: "refused", error: "too_many_dialogs" };
     }
     return { kind: "create", members: [requesterId, peerId] };
-  }
-
-  /**
-   * Second half, after the conversation was stored: checks again, since either user may have left
-   * or another tab may have opened the same dialog while the caller waited.
-   */
-  commitOpen(dialogId: DialogId, requesterId: UserId, peerId: UserId): Result<{ dialog: Dialog; created: boolean }, OpenError> {
-    const plan = this.planOpen(requesterId, peerId);
-    if (plan.kind === "refused") return { ok: false, error: plan.error };
-    if (plan.kind === "existing") return { ok: true, dialog: plan.dialog, created: false };
-    return { ok: true, dialog: this.dialogs.add(dialogId, requesterId, peerId), created: true };
-  }
-
-  /**
-   * Re-opens a dialog that was open before a restart. Members not connected yet are held for
-   * `restoreGraceMs`, as if they had just disconnected: they come back, or the dialog is torn down.
-   */
-  restore(dialogId: DialogId, a: UserProfile, b: UserProfile): Dialog {
-    const now = this.options.clock.now();
-    const holdMs = this.options.restoreGraceMs ?? this.options.graceMs;
-    this.presence.hold(a, now, holdMs);
-    this.presence.hold(b, now, holdMs);
-    return this.dialogs.add(dialogId, a.id, b.id);
   }
 
   /** The dialog, if it is open and the user is one of its two members; null otherwise. */
@@ -117,35 +142,27 @@ export class Messenger {
   }
 
   isAvailable(userId: UserId): boolean {
-    return this.presence.isAvailable(userId);
+    return this.users.has(userId);
   }
 
   profile(userId: UserId): UserProfile | undefined {
-    return this.presence.profile(userId);
-  }
-
-  connectionCount(userId: UserId): number {
-    return this.presence.connectionCount(userId);
+    return this.users.get(userId);
   }
 
   /** Everyone available, optionally without one user (the viewer never sees themselves). */
   available(excluding?: UserId): UserProfile[] {
-    const all = this.presence.available();
+    const all = [...this.users.values()];
     return excluding === undefined ? all : all.filter((u) => u.id !== excluding);
   }
 
   /** Sizes of the internal indexes, for leak checks. */
-  stats(): { availableUsers: number; openDialogs: number; usersWithDialogs: number } {
+  stats(): { availableUsers: number; localUsers: number; openDialogs: number; usersWithDialogs: number } {
     return {
-      availableUsers: this.presence.size,
+      availableUsers: this.users.size,
+      localUsers: this.local.size,
       openDialogs: this.dialogs.size,
       usersWithDialogs: this.dialogs.indexedUsers,
     };
-  }
-
-  private teardown(user: UserProfile): Teardown {
-    this.feed.offline(user.id);
-    return { user, dialogs: this.dialogs.removeAllOf(user.id) };
   }
 }
 

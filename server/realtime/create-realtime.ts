@@ -1,13 +1,17 @@
 /**
  * The Socket.IO server: one room per user shared by all their tabs, one room per open dialog.
- * A thin adapter: connection lifecycle and events go to the core; its decisions come back as emits,
- * room changes and storage writes.
+ * A thin adapter: this node's connections go to the core's local presence, whose transitions go to
+ * the cluster bus; the bus's ordered events change the replica, and each node carries out the
+ * replica's decisions for its own sockets (emits, room changes, storage writes).
  */
+import { randomUUID } from "node:crypto";
 import type { Server as HttpServer } from "node:http";
-import { RateLimiterMemory, RateLimiterRes } from "rate-limiter-flexible";
-import { Server } from "socket.io";
-import type { Teardown } from "../core/messenger";
+import { RateLimiterMemory, RateLimiterRes, type RateLimiterAbstract } from "rate-limiter-flexible";
+import { Server, type ServerOptions } from "socket.io";
+import type { Dialog } from "../core/dialogs";
+import type { UserProfile } from "../core/types";
 import { authMiddleware } from "./auth-middleware";
+import type { ClusterEvent } from "./cluster-bus";
 import type { RealtimeContext, RealtimeDeps } from "./context";
 import { registerHandlers } from "./handlers";
 import { PresencePump } from "./presence-pump";
@@ -18,10 +22,18 @@ import { dialogView, userView } from "./views";
 
 export interface Realtime {
   io: IoServer;
+  /** Joins the cluster: starts applying its events (and the snapshot of who is online). */
+  start(): Promise<void>;
   /** Re-opens the dialogs that were open when the server last stopped. */
   restoreOpenDialogs(): Promise<number>;
-  /** Tells every client the server is going away, then closes every connection. */
+  /** Tells every client of this node the server is going away, then closes their connections. */
   close(reconnectInMs?: number): Promise<void>;
+}
+
+export interface RealtimeExtras {
+  /** e.g. the Redis adapter, when several nodes share rooms. */
+  adapter?: ServerOptions["adapter"];
+  eventLimiter?: RateLimiterAbstract;
 }
 
 /** Same-origin only: a page on another site must not open a socket with our users' cookies. */
@@ -35,7 +47,7 @@ function sameOrigin(headers: Record<string, string | string[] | undefined>): boo
   }
 }
 
-export function createRealtime(httpServer: HttpServer, deps: RealtimeDeps): Realtime {
+export function createRealtime(httpServer: HttpServer, deps: RealtimeDeps, extras: RealtimeExtras = {}): Realtime {
   const io: IoServer = new Server(httpServer, {
     serveClient: false,
     // WebSocket only: no long-polling, so several nodes need no sticky sessions.
@@ -44,8 +56,26 @@ export function createRealtime(httpServer: HttpServer, deps: RealtimeDeps): Real
     pingTimeout: deps.heartbeatTimeoutMs,
     maxHttpBufferSize: 64 * 1024,
     allowRequest: (req, callback) => callback(null, sameOrigin(req.headers)),
+    ...(extras.adapter ? { adapter: extras.adapter } : {}),
   });
-  const limiter = new RateLimiterMemory({ keyPrefix: "events", points: deps.eventsBurst, duration: Math.max(1, Math.ceil(deps.eventsBurst / deps.eventsPerSecond)) });
+  const limiter =
+    extras.eventLimiter ??
+    new RateLimiterMemory({ keyPrefix: "events", points: deps.eventsBurst, duration: Math.max(1, Math.ceil(deps.eventsBurst / deps.eventsPerSecond)) });
+  const { messenger, logger, bus } = deps;
+  const arrivals = new Map<string, Promise<void>>();
+  const proposals = new Map<string, (result: { dialog: Dialog; created: boolean } | null) => void>();
+
+  const arrive = (user: UserProfile) => {
+    const p = bus.userArrived(user).catch((err: unknown) => logger.error({ err, userId: user.id }, "could not announce arrival"));
+    arrivals.set(user.id, p);
+    void p.then(() => {
+      if (arrivals.get(user.id) === p) arrivals.delete(user.id);
+    });
+  };
+  const leave = (user: UserProfile) => {
+    bus.userLeft(user.id).catch((err: unknown) => logger.error({ err, userId: user.id }, "could not announce departure"));
+  };
+
   const ctx: RealtimeContext = {
     ...deps,
     io,
@@ -58,11 +88,51 @@ export function createRealtime(httpServer: HttpServer, deps: RealtimeDeps): Real
           throw err;
         },
       ),
+    ready: async (userId) => {
+      await arrivals.get(userId);
+    },
+    proposeDialog: async (id, a, b) => {
+      const op = randomUUID();
+      const applied = new Promise<{ dialog: Dialog; created: boolean } | null>((resolve) => proposals.set(op, resolve));
+      try {
+        if (!(await bus.proposeDialog({ t: "dialog", id, a, b, op }))) return null;
+        return await applied;
+      } finally {
+        proposals.delete(op);
+      }
+    },
   };
-  const { messenger, logger } = deps;
-  const onTeardown = (t: Teardown) =>
-    carryOutTeardown({ io, conversations: deps.conversations, logger, peerProfile: (id) => messenger.profile(id) ?? { id, name: "unknown" } }, t);
-  const pump = new PresencePump(io, messenger, deps.clock, deps.presenceBatchMs, onTeardown);
+
+  const peerProfile = (id: string) => messenger.profile(id) ?? { id, name: "unknown" };
+  const pump = new PresencePump(io, messenger, deps.clock, deps.presenceBatchMs, leave);
+
+  const onDialogOpened = (dialog: Dialog) => {
+    for (const member of dialog.members) {
+      io.local.in(userRoom(member)).socketsJoin(dialogRoom(dialog.id));
+      io.local.to(userRoom(member)).emit("dialog:opened", { dialog: dialogView(messenger, dialog, member) });
+    }
+    logger.info({ dialogId: dialog.id, members: dialog.members }, "dialog opened");
+  };
+
+  const apply = (event: ClusterEvent) => {
+    switch (event.t) {
+      case "online":
+        messenger.applyOnline(event.user);
+        break;
+      case "offline": {
+        const teardown = messenger.applyOffline(event.userId);
+        if (teardown) carryOutTeardown({ io, conversations: deps.conversations, logger, peerProfile }, teardown);
+        break;
+      }
+      case "dialog": {
+        const result = messenger.applyDialog(event.id, event.a, event.b);
+        if (result?.created) onDialogOpened(result.dialog);
+        proposals.get(event.op)?.(result);
+        break;
+      }
+    }
+    pump.poke();
+  };
 
   io.use(authMiddleware(ctx));
 
@@ -70,7 +140,8 @@ export function createRealtime(httpServer: HttpServer, deps: RealtimeDeps): Real
     const { userId, name } = socket.data;
     const log = logger.child({ userId, socketId: socket.id });
     void socket.join(userRoom(userId));
-    const dialogs = messenger.connect({ id: userId, name }, socket.id);
+    const { cameOnline, dialogs } = messenger.connect({ id: userId, name }, socket.id);
+    if (cameOnline) arrive({ id: userId, name });
     for (const d of dialogs) void socket.join(dialogRoom(d.id));
     socket.emit("session:welcome", {
       self: { id: userId, name },
@@ -84,29 +155,36 @@ export function createRealtime(httpServer: HttpServer, deps: RealtimeDeps): Real
 
     socket.on("disconnect", (reason) => {
       const immediate = ctx.signingOut.has(socket.data.sessionId);
-      const teardown = messenger.disconnect(userId, socket.id, immediate);
-      const level = reason === "ping timeout" ? "warn" : "info";
-      log[level]({ reason, signedOut: immediate, connections: messenger.connectionCount(userId) }, reason === "ping timeout" ? "client timed out" : "client disconnected");
-      if (teardown) onTeardown(teardown);
+      const left = messenger.disconnect(userId, socket.id, immediate);
+      const timedOut = reason === "ping timeout";
+      log[timedOut ? "warn" : "info"]({ reason, signedOut: immediate, connections: messenger.connectionCount(userId) }, timedOut ? "client timed out" : "client disconnected");
+      if (left) leave(left);
       pump.poke();
     });
   });
 
   return {
     io,
+    start: () => bus.start(apply),
     async restoreOpenDialogs() {
       const open = await deps.conversations.listOpen();
-      for (const c of open) messenger.restore(c.id, c.a, c.b);
+      for (const c of open) {
+        for (const member of [c.a, c.b]) {
+          if (!messenger.isAvailable(member.id) && messenger.hold(member)) await bus.userArrived(member);
+        }
+      }
+      for (const c of open) await ctx.proposeDialog(c.id, c.a.id, c.b.id);
       pump.poke();
-      if (open.length > 0) logger.info({ dialogs: open.length }, "restored open dialogs; members have one grace period to return");
+      if (open.length > 0) logger.info({ dialogs: open.length }, "restored open dialogs; absent members have RESTORE_GRACE_MS to return");
       return open.length;
     },
     async close(reconnectInMs = 1000) {
       pump.stop();
-      io.emit("server:shutdown", { reconnectInMs });
-      // Close every client's transport ourselves: io.close() would also close the HTTP server,
-      // which the process entry owns.
-      io.disconnectSockets(true);
+      io.local.emit("server:shutdown", { reconnectInMs });
+      // Close this node's clients ourselves: io.close() would also close the HTTP server, which the
+      // process entry owns. Their users are not reported as gone: other nodes, or this one after a
+      // restart, take them back within the grace period.
+      io.local.disconnectSockets(true);
       io.engine.close();
       await new Promise((r) => setImmediate(r));
     },

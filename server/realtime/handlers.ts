@@ -19,22 +19,20 @@ export function registerHandlers(ctx: RealtimeContext, socket: IoSocket): void {
   socket.on(
     "dialog:open",
     safeHandler(ctx, socket, "dialog:open", openDialogInput, async ({ peerId }) => {
+      await ctx.ready(me);
       const plan = messenger.planOpen(me, peerId);
       if (plan.kind === "refused") return { ok: false, error: plan.error };
       if (plan.kind === "existing") return { ok: true, dialog: dialogView(messenger, plan.dialog, me), created: false };
       const id = await conversations.ensure(me, peerId);
-      const result = messenger.commitOpen(id, me, peerId);
-      if (!result.ok) return result;
-      const { dialog, created } = result;
-      if (created) {
-        await conversations.setOpen([dialog.id], true);
-        for (const member of dialog.members) {
-          io.in(userRoom(member)).socketsJoin(dialogRoom(dialog.id));
-          io.to(userRoom(member)).emit("dialog:opened", { dialog: dialogView(messenger, dialog, member) });
-        }
-        ctx.logger.info({ dialogId: dialog.id, members: dialog.members }, "dialog opened");
+      // Checkpoint first, so a restart restores it; a refused proposal leaves a stale flag that the
+      // next restart's restore clears (its members are held, then torn down if absent).
+      await conversations.setOpen([id], true);
+      const result = await ctx.proposeDialog(id, me, peerId);
+      if (!result) {
+        await conversations.setOpen([id], false);
+        return { ok: false, error: "peer_unavailable" };
       }
-      return { ok: true, dialog: dialogView(messenger, dialog, me), created };
+      return { ok: true, dialog: dialogView(messenger, result.dialog, me), created: result.created };
     }),
   );
 
@@ -75,13 +73,17 @@ export function registerHandlers(ctx: RealtimeContext, socket: IoSocket): void {
     safeHandler(ctx, socket, "session:signout", emptyInput, async () => {
       const { sessionId } = socket.data;
       ctx.signingOut.add(sessionId);
-      // Answer first, then end every socket of this browser session (all its tabs share the cookie).
+      setTimeout(() => ctx.signingOut.delete(sessionId), 10_000).unref();
+      // Answer first, then end every socket of this browser session (all its tabs share the cookie),
+      // on whichever node they are.
       setImmediate(() => {
-        for (const s of io.sockets.adapter.rooms.get(userRoom(me)) ?? []) {
-          const peer = io.sockets.sockets.get(s);
-          if (peer?.data.sessionId === sessionId) peer.disconnect(true);
-        }
-        setTimeout(() => ctx.signingOut.delete(sessionId), 10_000).unref();
+        void io
+          .in(userRoom(me))
+          .fetchSockets()
+          .then((sockets) => {
+            for (const s of sockets) if (s.data.sessionId === sessionId) s.disconnect(true);
+          })
+          .catch((err: unknown) => ctx.logger.error({ err, userId: me }, "sign-out could not reach every socket"));
       });
       return { ok: true };
     }),

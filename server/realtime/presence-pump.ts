@@ -1,9 +1,9 @@
 /**
- * Drives the core's time-based work: flushes coalesced presence batches to everyone every
- * PRESENCE_BATCH_MS, and wakes at the next grace-period deadline to declare users offline.
+ * Drives the core's time-based work: flushes coalesced presence batches to this node's clients every
+ * PRESENCE_BATCH_MS, and wakes at the next grace-period deadline to report users who left this node.
  */
-import type { Messenger, Teardown } from "../core/messenger";
-import type { Clock } from "../core/types";
+import type { Messenger } from "../core/messenger";
+import type { Clock, UserProfile } from "../core/types";
 import type { IoServer } from "./types";
 import { userView } from "./views";
 
@@ -18,7 +18,7 @@ export class PresencePump {
     private readonly messenger: Messenger,
     private readonly clock: Clock,
     private readonly batchMs: number,
-    private readonly onTeardown: (t: Teardown) => void,
+    private readonly onLeft: (user: UserProfile) => void,
   ) {}
 
   /** Call after anything that may have changed presence or deadlines. */
@@ -40,7 +40,8 @@ export class PresencePump {
     if (this.flushTimer) clearTimeout(this.flushTimer);
     this.flushTimer = null;
     const batch = this.messenger.feed.drain();
-    if (batch) this.io.emit("presence:delta", { online: batch.online.map(userView), offline: batch.offline });
+    // Every node tells its own clients; the replica it drains from is the same everywhere.
+    if (batch) this.io.local.emit("presence:delta", { online: batch.online.map(userView), offline: batch.offline });
   }
 
   stop(): void {
@@ -52,7 +53,7 @@ export class PresencePump {
   private wake(): void {
     this.wakeTimer = null;
     this.wakeAt = null;
-    for (const teardown of this.messenger.expire()) this.onTeardown(teardown);
+    for (const user of this.messenger.expire()) this.onLeft(user);
     this.poke();
   }
 }

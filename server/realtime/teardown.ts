@@ -1,4 +1,4 @@
-/** Carries out the core's decision that a user went offline: close their dialogs on both sides. */
+/** Carries out, for this node's sockets, the replica's decision that a user went offline. */
 import { peerOf } from "../core/dialogs";
 import type { Teardown } from "../core/messenger";
 import type { Logger } from "../logger";
@@ -15,12 +15,13 @@ export function carryOutTeardown(
   const { user, dialogs } = teardown;
   for (const dialog of dialogs) {
     const peer = deps.peerProfile(peerOf(dialog, user.id));
-    io.to(userRoom(peer.id)).emit("dialog:closed", { dialogId: dialog.id, reason: "peer_offline", peer: userView(user) });
-    io.to(userRoom(user.id)).emit("dialog:closed", { dialogId: dialog.id, reason: "you_offline", peer: userView(peer) });
-    io.in(dialogRoom(dialog.id)).socketsLeave(dialogRoom(dialog.id));
+    io.local.to(userRoom(peer.id)).emit("dialog:closed", { dialogId: dialog.id, reason: "peer_offline", peer: userView(user) });
+    io.local.to(userRoom(user.id)).emit("dialog:closed", { dialogId: dialog.id, reason: "you_offline", peer: userView(peer) });
+    io.local.in(dialogRoom(dialog.id)).socketsLeave(dialogRoom(dialog.id));
   }
   logger.info({ userId: user.id, dialogs: dialogs.map((d) => d.id) }, "user offline; dialogs torn down");
   if (dialogs.length > 0) {
+    // Every node records it (idempotent), so the record survives any one node dying.
     deps.conversations.setOpen(dialogs.map((d) => d.id), false).catch((err: unknown) => {
       logger.error({ err, userId: user.id }, "could not record closed dialogs");
     });
