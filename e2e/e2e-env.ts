@@ -16,6 +16,8 @@ export const E2E_ENV: Record<string, string> = {
   HOST: "127.0.0.1",
   PORT: String(E2E_PORT),
   DATABASE_URL: "file:.data/e2e/e2e.db",
+  REDIS_URL: "",
+  DATABASE_SCHEMA: "",
   NEXTAUTH_SECRET: "e2e-secret-e2e-secret-e2e-secret-0123",
   LOG_LEVEL: "warn",
   PRESENCE_GRACE_MS: String(E2E_TIMEOUTS.graceMs),

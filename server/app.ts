@@ -17,6 +17,7 @@ import { ConversationRepository } from "./persistence/conversation-repository";
 import { openDatabase, type Database } from "./persistence/database";
 import { MessageStore } from "./persistence/message-store";
 import { UserRepository } from "./persistence/user-repository";
+import { connectRedis, type RedisWiring } from "./cluster/redis";
 import { LocalBus } from "./realtime/cluster-bus";
 import { createRealtime, type Realtime } from "./realtime/create-realtime";
 import { registerServices, type AppServices } from "./services";
@@ -51,11 +52,21 @@ export async function buildServer({ config, logger, clock = systemClock, httpHan
   const conversations = new ConversationRepository(database.db);
   const messages = new MessageStore(database.db, clock, randomUUID);
   const accounts = new Accounts(users);
-  const signInLimiter = RateLimitedSignIn.inMemory(config.SIGNIN_ATTEMPTS_PER_MINUTE);
+  const redis: RedisWiring | null = config.REDIS_URL
+    ? await connectRedis({ url: config.REDIS_URL, prefix: config.REDIS_PREFIX, nodeId: serverId, nodeTtlMs: config.NODE_TTL_MS, logger })
+    : null;
+  const attempts = config.SIGNIN_ATTEMPTS_PER_MINUTE;
+  // Limits are shared by all nodes when there are several (an attacker cannot spread guesses over nodes).
+  const signInLimiter = redis
+    ? new RateLimitedSignIn(redis.limiter("signin-ip", attempts * 5, 60), redis.limiter("signin-name", attempts, 60))
+    : RateLimitedSignIn.inMemory(attempts);
+  const signUpLimiter = redis
+    ? new RateLimitedSignIn(redis.limiter("signup-ip", attempts * 5, 60), redis.limiter("signup-name", attempts, 60))
+    : RateLimitedSignIn.inMemory(attempts);
   const services: AppServices = {
     accounts,
     authOptions: buildAuthOptions({ accounts, limiter: signInLimiter, secret: config.secret }),
-    signUpLimiter: RateLimitedSignIn.inMemory(config.SIGNIN_ATTEMPTS_PER_MINUTE),
+    signUpLimiter,
   };
   registerServices(services);
 
@@ -81,14 +92,14 @@ export async function buildServer({ config, logger, clock = systemClock, httpHan
     users,
     secret: config.secret,
     serverId,
-    bus: new LocalBus(),
+    bus: redis?.bus ?? new LocalBus(),
     heartbeatIntervalMs: config.HEARTBEAT_INTERVAL_MS,
     heartbeatTimeoutMs: config.HEARTBEAT_TIMEOUT_MS,
     presenceBatchMs: config.PRESENCE_BATCH_MS,
     maxConnectionsPerUser: config.MAX_CONNECTIONS_PER_USER,
     eventsPerSecond: config.EVENTS_PER_SECOND,
     eventsBurst: config.EVENTS_BURST,
-  });
+  }, redis ? { adapter: redis.adapter, eventLimiter: redis.limiter("events", config.EVENTS_BURST, Math.max(1, Math.ceil(config.EVENTS_BURST / config.EVENTS_PER_SECOND))) } : {});
   await realtime.start();
   await realtime.restoreOpenDialogs();
 
@@ -112,6 +123,7 @@ export async function buildServer({ config, logger, clock = systemClock, httpHan
         await realtime.close();
         await messages.drain();
         httpServer.closeAllConnections();
+        await redis?.close();
         await database.close();
       })()),
   };

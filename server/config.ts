@@ -16,10 +16,14 @@ const schema = z.object({
   NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
   HOST: z.string().min(1).default("127.0.0.1"),
   PORT: int(3000, 0, 65535),
-  DATABASE_URL: z.string().min(1).default("file:.data/messenger.db"),
+  DATABASE_URL: z.preprocess(unsetIfEmpty, z.string().min(1).default("file:.data/messenger.db")),
   /** Only for PostgreSQL: the schema to use (tests give each run its own). */
-  DATABASE_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]*$/).optional(),
-  REDIS_URL: z.string().url().optional(),
+  DATABASE_SCHEMA: z.preprocess(unsetIfEmpty, z.string().regex(/^[a-z_][a-z0-9_]*$/).optional()),
+  REDIS_URL: z.preprocess(unsetIfEmpty, z.string().url().optional()),
+  /** Namespace for every Redis key and channel (tests give each run its own). */
+  REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9_.-]+$/).default("duo"),
+  /** With Redis: a node silent this long is dead, and its users are removed. */
+  NODE_TTL_MS: int(4000, 300),
   NEXTAUTH_SECRET: z.string().min(32, "NEXTAUTH_SECRET must be at least 32 characters").optional(),
   /** Where a generated development secret is kept, so sessions survive restarts. */
   SECRET_FILE: z.string().default(".data/session-secret"),

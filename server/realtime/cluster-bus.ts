@@ -23,6 +23,8 @@ export interface ClusterBus {
    * of the order); otherwise the event will be applied on every node, this one included.
    */
   proposeDialog(event: Extract<ClusterEvent, { t: "dialog" }>): Promise<boolean>;
+  /** True when this node started alone (no other live node): it restores open dialogs by itself. */
+  coldStart(): boolean;
   close(): Promise<void>;
 }
 
@@ -44,6 +46,10 @@ export class LocalBus implements ClusterBus {
 
   async proposeDialog(event: Extract<ClusterEvent, { t: "dialog" }>): Promise<boolean> {
     this.apply(event);
+    return true;
+  }
+
+  coldStart(): boolean {
     return true;
   }
 

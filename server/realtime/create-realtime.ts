@@ -167,11 +167,19 @@ export function createRealtime(httpServer: HttpServer, deps: RealtimeDeps, extra
     io,
     start: () => bus.start(apply),
     async restoreOpenDialogs() {
-      const open = await deps.conversations.listOpen();
-      for (const c of open) {
-        for (const member of [c.a, c.b]) {
-          if (!messenger.isAvailable(member.id) && messenger.hold(member)) await bus.userArrived(member);
+      let open = await deps.conversations.listOpen();
+      if (bus.coldStart()) {
+        // The whole service is starting: every member gets time to come back.
+        for (const c of open) {
+          for (const member of [c.a, c.b]) {
+            if (!messenger.isAvailable(member.id) && messenger.hold(member)) await bus.userArrived(member);
+          }
         }
+      } else {
+        // Other nodes kept running: a dialog whose member is gone is a stale record, not a live dialog.
+        const stale = open.filter((c) => !messenger.isAvailable(c.a.id) || !messenger.isAvailable(c.b.id));
+        await deps.conversations.setOpen(stale.map((c) => c.id), false);
+        open = open.filter((c) => !stale.includes(c));
       }
       for (const c of open) await ctx.proposeDialog(c.id, c.a.id, c.b.id);
       pump.poke();

@@ -31,7 +31,8 @@ export class ChildServer {
   async start(): Promise<void> {
     const child = spawn(process.execPath, ["--import", "tsx", entry], {
       cwd: root,
-      env: { ...process.env, ...this.env },
+      // Only what the test gives: a developer's REDIS_URL or DATABASE_URL must not leak in.
+      env: { ...process.env, DATABASE_URL: "", REDIS_URL: "", DATABASE_SCHEMA: "", ...this.env },
       stdio: ["ignore", "pipe", "pipe"],
     });
     this.child = child;
