@@ -16,6 +16,8 @@ import type { Logger } from "./logger";
 import { ConversationRepository } from "./persistence/conversation-repository";
 import { openDatabase, type Database } from "./persistence/database";
 import { MessageStore } from "./persistence/message-store";
+import { PrismaBatchWriter } from "./persistence/prisma-batch-writer";
+import { SqliteBatchWriter } from "./persistence/sqlite-batch-writer";
 import { UserRepository } from "./persistence/user-repository";
 import { connectRedis, type RedisWiring } from "./cluster/redis";
 import { LocalBus } from "./realtime/cluster-bus";
@@ -50,7 +52,8 @@ export async function buildServer({ config, logger, clock = systemClock, httpHan
   const database = await openDatabase(config.DATABASE_URL, { schema: config.DATABASE_SCHEMA });
   const users = new UserRepository(database.db);
   const conversations = new ConversationRepository(database.db);
-  const messages = new MessageStore(database.db, clock, randomUUID);
+  const sqliteWriter = database.sqliteFile ? new SqliteBatchWriter(database.sqliteFile, randomUUID) : null;
+  const messages = new MessageStore(database.db, clock, sqliteWriter ?? new PrismaBatchWriter(database.db, randomUUID));
   const accounts = new Accounts(users);
   const redis: RedisWiring | null = config.REDIS_URL
     ? await connectRedis({ url: config.REDIS_URL, prefix: config.REDIS_PREFIX, nodeId: serverId, nodeTtlMs: config.NODE_TTL_MS, logger })
@@ -124,6 +127,7 @@ export async function buildServer({ config, logger, clock = systemClock, httpHan
         await messages.drain();
         httpServer.closeAllConnections();
         await redis?.close();
+        sqliteWriter?.close();
         await database.close();
       })()),
   };

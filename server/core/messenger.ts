@@ -108,13 +108,16 @@ export class Messenger {
   }
 
   /**
-   * A dialog was opened somewhere in the cluster. Refused (null) if a member is not available at this
-   * point of the event order; `created` is false when the pair already had it (a concurrent open).
+   * A dialog was opened somewhere in the cluster. Refused (null) if a member is not available or at the
+   * dialog cap at this point of the event order; `created` is false when the pair already had it.
    */
   applyDialog(id: DialogId, a: UserId, b: UserId): { dialog: Dialog; created: boolean } | null {
     if (a === b || !this.users.has(a) || !this.users.has(b)) return null;
     const existing = this.dialogs.between(a, b);
     if (existing) return { dialog: existing, created: false };
+    // Checked again here, in the event order: opens racing past planOpen must not exceed the cap.
+    const max = this.options.maxDialogsPerUser;
+    if (this.dialogs.countOf(a) >= max || this.dialogs.countOf(b) >= max) return null;
     return { dialog: this.dialogs.add(id, a, b), created: true };
   }
 

@@ -17,6 +17,8 @@ export type DatabaseKind = "sqlite" | "postgres";
 export interface Database {
   kind: DatabaseKind;
   db: Db;
+  /** The SQLite file, for the fast message writer (embedded default only). */
+  sqliteFile?: string;
   close(): Promise<void>;
 }
 
@@ -42,7 +44,7 @@ export async function openDatabase(url: string, options: { schema?: string } = {
     await db.$queryRawUnsafe("PRAGMA busy_timeout = 5000");
     await db.$queryRawUnsafe("PRAGMA synchronous = NORMAL");
     await db.$queryRawUnsafe("PRAGMA foreign_keys = ON");
-    return { kind, db, close: () => db.$disconnect() };
+    return { kind, db, sqliteFile: file, close: () => db.$disconnect() };
   }
   await migrate({ kind, url, schema: options.schema });
   const adapter = new PrismaPg({ connectionString: url }, options.schema ? { schema: options.schema } : undefined);

@@ -21,17 +21,23 @@ export interface Appended {
   created: boolean;
 }
 
-interface Pending extends NewMessage {
+export interface Pending extends NewMessage {
   key: string;
   resolve(result: Appended): void;
   reject(err: unknown): void;
 }
 
-type Tx = Parameters<Parameters<Db["$transaction"]>[0]>[0];
+/** Stores one batch atomically; returns the stored view for each item, in batch order. */
+export interface BatchWriter {
+  write(batch: readonly Pending[], createdAt: Date): Promise<Appended[]>;
+}
 
-const senderSelect = { id: true, seq: true, senderId: true, clientKey: true, body: true, createdAt: true, conversationId: true, sender: { select: { displayName: true } } } as const;
+/** The idempotency key of a message: unique per conversation and sender. */
+export const messageKey = (dialogId: string, senderId: string, clientKey: string) => `${dialogId}\u0000${senderId}\u0000${clientKey}`;
 
-interface Row {
+export const senderSelect = { id: true, seq: true, senderId: true, clientKey: true, body: true, createdAt: true, conversationId: true, sender: { select: { displayName: true } } } as const;
+
+export interface Row {
   id: string;
   conversationId: string;
   seq: number;
@@ -42,7 +48,7 @@ interface Row {
   sender: { displayName: string };
 }
 
-function toView(row: Row): MessageView {
+export function toView(row: Row): MessageView {
   return {
     id: row.id,
     dialogId: row.conversationId,
@@ -65,12 +71,12 @@ export class MessageStore {
   constructor(
     private readonly db: Db,
     private readonly clock: Clock,
-    private readonly newId: () => string,
+    private readonly writer: BatchWriter,
   ) {}
 
   /** Stores the message (or finds the one stored earlier with the same key) and returns it. */
   append(message: NewMessage): Promise<Appended> {
-    const key = `${message.dialogId}\u0000${message.senderId}\u0000${message.clientKey}`;
+    const key = messageKey(message.dialogId, message.senderId, message.clientKey);
     const existing = this.inFlight.get(key);
     if (existing) return existing.then((r) => ({ message: r.message, created: false }));
     const promise = new Promise<Appended>((resolve, reject) => {
@@ -133,7 +139,7 @@ export class MessageStore {
 
   private async commit(batch: Pending[]): Promise<void> {
     try {
-      const views = await this.db.$transaction((tx) => this.write(tx, batch));
+      const views = await this.writer.write(batch, new Date(this.clock.now()));
       batch.forEach((p, i) => p.resolve(views[i]!));
     } catch (err) {
       if (batch.length === 1) {
@@ -143,46 +149,5 @@ export class MessageStore {
       // One bad message must not sink the others: retry each alone.
       for (const p of batch) await this.commit([p]);
     }
-  }
-
-  /** Writes a batch in one transaction; returns the stored view for each item, in batch order. */
-  private async write(tx: Tx, batch: Pending[]): Promise<Appended[]> {
-    const result = new Map<string, Appended>();
-    const byDialog = new Map<string, Pending[]>();
-    for (const p of batch) {
-      const list = byDialog.get(p.dialogId);
-      if (list) list.push(p);
-      else byDialog.set(p.dialogId, [p]);
-    }
-    const createdAt = new Date(this.clock.now());
-    for (const [dialogId, items] of byDialog) {
-      const stored = await tx.message.findMany({
-        where: { conversationId: dialogId, clientKey: { in: [...new Set(items.map((i) => i.clientKey))] } },
-        select: senderSelect,
-      });
-      for (const row of stored) result.set(`${dialogId}\u0000${row.senderId}\u0000${row.clientKey}`, { message: toView(row), created: false });
-      const fresh = items.filter((i) => !result.has(i.key));
-      if (fresh.length === 0) continue;
-      const { lastSeq } = await tx.conversation.update({
-        where: { id: dialogId },
-        data: { lastSeq: { increment: fresh.length } },
-        select: { lastSeq: true },
-      });
-      const first = lastSeq - fresh.length + 1;
-      const rows = fresh.map((f, i) => ({
-        id: this.newId(),
-        conversationId: dialogId,
-        seq: first + i,
-        senderId: f.senderId,
-        clientKey: f.clientKey,
-        body: f.body,
-        createdAt,
-      }));
-      await tx.message.createMany({ data: rows });
-      rows.forEach((row, i) =>
-        result.set(fresh[i]!.key, { message: toView({ ...row, sender: { displayName: fresh[i]!.senderName } }), created: true }),
-      );
-    }
-    return batch.map((p) => result.get(p.key)!);
   }
 }

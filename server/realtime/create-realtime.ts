@@ -186,13 +186,18 @@ export function createRealtime(httpServer: HttpServer, deps: RealtimeDeps, extra
       if (open.length > 0) logger.info({ dialogs: open.length }, "restored open dialogs; absent members have RESTORE_GRACE_MS to return");
       return open.length;
     },
-    async close(reconnectInMs = 1000) {
+    async close(reconnectInMs = 1000, flushMs = 2000) {
       pump.stop();
       io.local.emit("server:shutdown", { reconnectInMs });
-      // Close this node's clients ourselves: io.close() would also close the HTTP server, which the
-      // process entry owns. Their users are not reported as gone: other nodes, or this one after a
-      // restart, take them back within the grace period.
-      io.local.disconnectSockets(true);
+      // Close each connection at the Engine.IO level: it first sends what is already queued (acks of
+      // committed messages, the shutdown notice), and sends no Socket.IO disconnect packet, so clients
+      // see a transport close and reconnect instead of taking it for a sign-out. Their users are not
+      // reported as gone: other nodes, or this one after a restart, take them back within the grace.
+      const conns = [...io.of("/").sockets.values()].map((s) => s.conn);
+      const closed = conns.map((c) => (c.readyState === "closed" ? Promise.resolve() : new Promise<void>((r) => c.once("close", () => r()))));
+      for (const c of conns) c.close();
+      await Promise.race([Promise.all(closed), new Promise((r) => setTimeout(r, flushMs).unref())]);
+      io.local.disconnectSockets(true); // whatever is left, e.g. a client that stopped reading
       io.engine.close();
       await new Promise((r) => setImmediate(r));
     },

@@ -30,7 +30,9 @@ export function registerHandlers(ctx: RealtimeContext, socket: IoSocket): void {
       const result = await ctx.proposeDialog(id, me, peerId);
       if (!result) {
         await conversations.setOpen([id], false);
-        return { ok: false, error: "peer_unavailable" };
+        // Refused in the event order: say why, as it stands now.
+        const now = messenger.planOpen(me, peerId);
+        return { ok: false, error: now.kind === "refused" ? now.error : "peer_unavailable" };
       }
       return { ok: true, dialog: dialogView(messenger, result.dialog, me), created: result.created };
     }),

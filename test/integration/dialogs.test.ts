@@ -4,7 +4,7 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { ask, open, send } from "../support/client";
-import { startTestServer, waitFor, type Connected, type TestServer, type TestUser } from "../support/test-server";
+import { STEADY_HEARTBEAT, startTestServer, waitFor, type Connected, type TestServer, type TestUser } from "../support/test-server";
 
 let t: TestServer;
 const live: Connected[] = [];
@@ -15,7 +15,7 @@ const connect = async (user: TestUser) => {
 };
 
 beforeAll(async () => {
-  t = await startTestServer();
+  t = await startTestServer({ ...STEADY_HEARTBEAT });
 });
 afterEach(() => {
   for (const c of live.splice(0)) c.socket.disconnect();
@@ -146,7 +146,7 @@ describe("teardown and reopening", () => {
 describe("dialog cap", () => {
   let capped: TestServer;
   beforeAll(async () => {
-    capped = await startTestServer({ MAX_DIALOGS_PER_USER: "1" });
+    capped = await startTestServer({ ...STEADY_HEARTBEAT, MAX_DIALOGS_PER_USER: "1" });
   });
   afterAll(() => capped.close());
 

@@ -5,7 +5,7 @@
 import { randomUUID } from "node:crypto";
 import { encode, type JWT } from "next-auth/jwt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { TEST_SECRET, startTestServer, waitFor, type Connected, type TestServer, type TestUser } from "../support/test-server";
+import { TEST_SECRET, STEADY_HEARTBEAT, startTestServer, waitFor, type Connected, type TestServer, type TestUser } from "../support/test-server";
 
 const cookieOf = (token: string, name = "next-auth.session-token") => `${name}=${token}`;
 const tokenFor = (claims: JWT, options: { secret?: string; maxAge?: number } = {}) =>
@@ -16,7 +16,7 @@ describe("handshake", () => {
   let alice: TestUser;
   let bob: TestUser;
   beforeAll(async () => {
-    t = await startTestServer();
+    t = await startTestServer({ ...STEADY_HEARTBEAT });
     alice = await t.createUser();
     bob = await t.createUser();
   });
@@ -98,7 +98,7 @@ describe("handshake", () => {
 describe("connection cap", () => {
   let t: TestServer;
   beforeAll(async () => {
-    t = await startTestServer({ MAX_CONNECTIONS_PER_USER: "2" });
+    t = await startTestServer({ ...STEADY_HEARTBEAT, MAX_CONNECTIONS_PER_USER: "2" });
   });
   afterAll(() => t.close());
 

@@ -5,7 +5,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { MessageView } from "../../lib/contract/events";
 import { ask, newKey, open, range, receivedSeqs, send } from "../support/client";
-import { startTestServer, waitFor, type Connected, type TestServer, type TestUser } from "../support/test-server";
+import { STEADY_HEARTBEAT, startTestServer, waitFor, type Connected, type TestServer, type TestUser } from "../support/test-server";
 
 let t: TestServer;
 const live: Connected[] = [];
@@ -33,8 +33,7 @@ beforeAll(async () => {
   t = await startTestServer({
     EVENTS_PER_SECOND: "100000",
     EVENTS_BURST: "100000",
-    HEARTBEAT_INTERVAL_MS: "5000",
-    HEARTBEAT_TIMEOUT_MS: "5000",
+    ...STEADY_HEARTBEAT,
     PRESENCE_GRACE_MS: "5000",
   });
 });

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Reply } from "../support/client";
 import { ask, newKey, open, raw, receivedSeqs, send } from "../support/client";
-import { startTestServer, type Connected, type TestServer, type TestUser } from "../support/test-server";
+import { STEADY_HEARTBEAT, startTestServer, type Connected, type TestServer, type TestUser } from "../support/test-server";
 
 describe("bad input", () => {
   let t: TestServer;
@@ -16,7 +16,7 @@ describe("bad input", () => {
   let b: Connected;
   let id: string;
   beforeAll(async () => {
-    t = await startTestServer({ EVENTS_PER_SECOND: "100000", EVENTS_BURST: "100000" });
+    t = await startTestServer({ ...STEADY_HEARTBEAT, EVENTS_PER_SECOND: "100000", EVENTS_BURST: "100000" });
     alice = await t.createUser();
     bob = await t.createUser();
     a = await t.connect(alice);
@@ -126,7 +126,7 @@ describe("bad input", () => {
 describe("event rate limit", () => {
   let t: TestServer;
   beforeAll(async () => {
-    t = await startTestServer({ EVENTS_PER_SECOND: "1", EVENTS_BURST: "5" });
+    t = await startTestServer({ ...STEADY_HEARTBEAT, EVENTS_PER_SECOND: "1", EVENTS_BURST: "5" });
   });
   afterAll(() => t.close());
 

@@ -7,11 +7,11 @@ import { rmSync } from "node:fs";
 import { afterEach, describe, expect, it } from "vitest";
 import type { MessageView } from "../../lib/contract/events";
 import { ask, newKey, open, range, receivedSeqs, send } from "../support/client";
-import { startTestServer, waitFor, type Connected, type TestServer, type TestUser } from "../support/test-server";
+import { STEADY_HEARTBEAT, startTestServer, waitFor, type Connected, type TestServer, type TestUser } from "../support/test-server";
 
 const servers: TestServer[] = [];
 async function start(env: Record<string, string>, reuse?: { dir: string; port?: number }) {
-  const t = await startTestServer(env, reuse);
+  const t = await startTestServer({ ...STEADY_HEARTBEAT, ...env }, reuse);
   servers.push(t);
   return t;
 }
@@ -32,13 +32,17 @@ async function pair(t: TestServer) {
   return { alice, bob, a, b, id };
 }
 
-/** Stops the server the way a deploy does: the server closes connections, clients are told. */
-async function restart(t: TestServer, clients: Connected[], env: Record<string, string>): Promise<TestServer> {
-  const told = clients.map((c) => c.log.waitFor("server:shutdown"));
-  const gone = clients.filter((c) => c.socket.connected).map((c) => new Promise((r) => c.socket.once("disconnect", r)));
+/**
+ * Stops the server the way a deploy does (the server closes the connections and tells the clients),
+ * then starts a new one on the same database and port. `notice`: check that every connected client
+ * was told (only reliable when the server is idle; see shutdown.test.ts for the busy case).
+ */
+async function restart(t: TestServer, clients: Connected[], env: Record<string, string>, notice = true): Promise<TestServer> {
+  const connected = clients.filter((c) => c.socket.connected);
+  const gone = connected.map((c) => new Promise((r) => c.socket.once("disconnect", r)));
   await t.server.close();
-  for (const c of clients) if (c.socket.connected) expect(await told[clients.indexOf(c)]).toEqual({ reconnectInMs: expect.any(Number) });
   await Promise.all(gone);
+  if (notice) for (const c of connected) expect(c.log.of("server:shutdown")).toEqual([{ reconnectInMs: expect.any(Number) }]);
   return start(env, { dir: t.dir, port: t.port });
 }
 
@@ -111,15 +115,18 @@ describe("restart", () => {
   });
 
   it("keeps every acknowledged message through a shutdown in the middle of a burst; retries fill in the rest once", async () => {
-    const t1 = await start({ EVENTS_PER_SECOND: "100000", EVENTS_BURST: "100000" });
+    // No rate limit in the way; a slow heartbeat so the busy event loop drops nobody during the burst.
+    const env = { EVENTS_PER_SECOND: "100000", EVENTS_BURST: "100000", HEARTBEAT_INTERVAL_MS: "10000", HEARTBEAT_TIMEOUT_MS: "10000" };
+    const t1 = await start(env);
     const { alice, bob, a, id } = await pair(t1);
-    const keys = range(200).map(() => newKey());
+    const N = 200;
+    const keys = range(N).map(() => newKey());
     const pending = keys.map((clientKey, i) => ask(a, "message:send", { dialogId: id, clientKey, body: `burst ${i}` }));
-    await pending[0];
-    const t2 = await restart(t1, [a], { EVENTS_PER_SECOND: "100000", EVENTS_BURST: "100000" });
-    const settled = await Promise.allSettled(pending);
-    const acked = settled.flatMap((r) => (r.status === "fulfilled" && r.value.ok ? [r.value.message] : []));
-    expect(acked.length).toBeGreaterThanOrEqual(1); console.log("ACKED", acked.length, settled.map(r=>r.status==="fulfilled"?(r.value.ok?"ok":r.value.error):"rej").join(","));
+    const settling = Promise.allSettled(pending); // some acks may never come: the connection ends
+    await pending[0]; // the server is busy with the burst
+    const t2 = await restart(t1, [a], env, false);
+    const acked = (await settling).flatMap((r) => (r.status === "fulfilled" && r.value.ok ? [r.value.message] : []));
+    expect(acked.length).toBeGreaterThanOrEqual(1);
 
     const a2 = await t2.connect(alice);
     await t2.connect(bob);
@@ -132,7 +139,7 @@ describe("restart", () => {
     for (const [i, clientKey] of keys.entries()) again.push(await send(a2, id, `burst ${i}`, clientKey));
     for (const m of acked) expect(again).toContainEqual(m);
     const final = await ask(a2, "dialog:history", { dialogId: id, limit: 200 });
-    expect(final.ok && final.messages.map((m) => m.seq)).toEqual(range(20));
-    expect(final.ok && new Set(final.messages.map((m) => m.clientKey)).size).toBe(20);
+    expect(final.ok && final.messages.map((m) => m.seq)).toEqual(range(N));
+    expect(final.ok && new Set(final.messages.map((m) => m.clientKey)).size).toBe(N);
   });
 });

@@ -62,6 +62,13 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
+/**
+ * Heartbeat settings for tests that are not about heartbeats: a busy, shared machine can stall the
+ * event loop (which runs both server and clients) for longer than the default 300 + 300 ms, and a
+ * client dropped for a missed ping would make an unrelated test fail.
+ */
+export const STEADY_HEARTBEAT = { HEARTBEAT_INTERVAL_MS: "5000", HEARTBEAT_TIMEOUT_MS: "5000" } as const;
+
 let counter = 0;
 export const uniqueName = (prefix = "user") => `${prefix}${process.pid % 1000}x${++counter}${Math.random().toString(36).slice(2, 6)}`;
 
@@ -183,6 +190,16 @@ function tcpOf(socket: ClientSocket): import("node:net").Socket {
 /** Cuts the connection abruptly: the TCP socket is destroyed, no WebSocket close frame is sent. */
 export function destroyTransport(socket: ClientSocket): void {
   tcpOf(socket).destroy();
+}
+
+/**
+ * Stops reading from the connection (like a client on a slow link): the server's writes pile up in the
+ * kernel and then in the server's own buffers. Returns a function that starts reading again.
+ */
+export function stopReading(socket: ClientSocket): () => void {
+  const tcp = tcpOf(socket);
+  tcp.pause();
+  return () => void tcp.resume();
 }
 
 /**

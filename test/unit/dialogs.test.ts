@@ -1,19 +1,21 @@
 import { describe, expect, it } from "vitest";
 import { DialogRegistry, pairKey, peerOf } from "@/server/core/dialogs";
-import { Messenger } from "@/server/core/messenger";
 import type { UserProfile } from "@/server/core/types";
+import { SingleNode } from "./support/single-node";
 
 const GRACE = 3000;
 const user = (id: string): UserProfile => ({ id, name: id.toUpperCase() });
 
 function setup(maxDialogsPerUser = 10) {
-  const clock = { t: 0, now: (): number => clock.t };
-  const messenger = new Messenger({ clock, graceMs: GRACE, maxDialogsPerUser });
-  const join = (...ids: string[]) => ids.forEach((id) => messenger.connect(user(id), `${id}-tab`));
-  return { clock, messenger, join };
+  const node = new SingleNode({ graceMs: GRACE, maxDialogsPerUser });
+  const join = (...ids: string[]) => ids.forEach((id) => node.connect(user(id), `${id}-tab`));
+  return { node, messenger: node.messenger, join };
 }
 
-const idFor = (a: string, b: string) => `d-${[a, b].sort().join("-")}`;
+function opened(result: ReturnType<SingleNode["open"]>) {
+  if (!result.ok) throw new Error(`open failed: ${result.error}`);
+  return result.dialog;
+}
 
 describe("DialogRegistry", () => {
   it("pairKey is symmetric and does not confuse different pairs", () => {
@@ -73,36 +75,40 @@ describe("DialogRegistry", () => {
   });
 });
 
-describe("Messenger.planOpen", () => {
-  it("refuses a dialog with yourself", () => {
-    const { messenger, join } = setup();
+describe("Messenger.planOpen (single node)", () => {
+  it("refuses a dialog with yourself, before and at the bus", () => {
+    const { node, messenger, join } = setup();
     join("alice");
     expect(messenger.planOpen("alice", "alice")).toEqual({ kind: "refused", error: "self_dialog" });
-    expect(messenger.commitOpen("x", "alice", "alice")).toEqual({ ok: false, error: "self_dialog" });
+    expect(node.open("alice", "alice")).toEqual({ ok: false, error: "self_dialog" });
+    expect(node.propose("x", "alice", "alice")).toBeNull();
+    expect(messenger.stats().openDialogs).toBe(0);
   });
 
   it("plans a create for two available users and returns the existing dialog in either direction", () => {
-    const { messenger, join } = setup();
+    const { node, messenger, join } = setup();
     join("alice", "bob");
     expect(messenger.planOpen("alice", "bob")).toEqual({ kind: "create", members: ["alice", "bob"] });
-    const result = messenger.commitOpen("d1", "alice", "bob");
+    const result = node.open("alice", "bob", "d1");
     expect(result).toEqual({ ok: true, created: true, dialog: { id: "d1", members: ["alice", "bob"] } });
-    if (!result.ok) return;
-    expect(messenger.planOpen("alice", "bob")).toEqual({ kind: "existing", dialog: result.dialog });
-    expect(messenger.planOpen("bob", "alice")).toEqual({ kind: "existing", dialog: result.dialog });
-    expect(messenger.commitOpen("d1", "bob", "alice")).toEqual({ ok: true, created: false, dialog: result.dialog });
-    expect(messenger.stats()).toEqual({ availableUsers: 2, openDialogs: 1, usersWithDialogs: 2 });
+    const dialog = opened(result);
+    expect(messenger.planOpen("alice", "bob")).toEqual({ kind: "existing", dialog });
+    expect(messenger.planOpen("bob", "alice")).toEqual({ kind: "existing", dialog });
+    expect(node.open("bob", "alice", "other")).toEqual({ ok: true, created: false, dialog });
+    expect(node.events.filter((e) => e.t === "dialog")).toHaveLength(1);
+    expect(messenger.stats()).toEqual({ availableUsers: 2, localUsers: 2, openDialogs: 1, usersWithDialogs: 2 });
   });
 
   it("peer_unavailable when the peer is offline (never seen, or gone after grace)", () => {
-    const { clock, messenger, join } = setup();
+    const { node, messenger, join } = setup();
     join("alice", "bob");
     expect(messenger.planOpen("alice", "nobody")).toEqual({ kind: "refused", error: "peer_unavailable" });
-    messenger.disconnect("bob", "bob-tab");
+    node.disconnect("bob", "bob-tab");
     expect(messenger.planOpen("alice", "bob").kind).toBe("create");
-    clock.t = GRACE;
-    messenger.expire();
+    node.advance(GRACE);
+    node.expire();
     expect(messenger.planOpen("alice", "bob")).toEqual({ kind: "refused", error: "peer_unavailable" });
+    expect(node.open("alice", "bob")).toEqual({ ok: false, error: "peer_unavailable" });
   });
 
   it("peer_unavailable when the requester is not available either", () => {
@@ -112,102 +118,140 @@ describe("Messenger.planOpen", () => {
   });
 
   it("too_many_dialogs when the requester is at the cap", () => {
-    const { messenger, join } = setup(2);
+    const { node, messenger, join } = setup(2);
     join("alice", "bob", "carol", "dave");
-    expect(messenger.commitOpen(idFor("alice", "bob"), "alice", "bob").ok).toBe(true);
-    expect(messenger.commitOpen(idFor("alice", "carol"), "carol", "alice").ok).toBe(true);
+    opened(node.open("alice", "bob"));
+    opened(node.open("carol", "alice"));
     expect(messenger.planOpen("alice", "dave")).toEqual({ kind: "refused", error: "too_many_dialogs" });
-    expect(messenger.commitOpen("x", "alice", "dave")).toEqual({ ok: false, error: "too_many_dialogs" });
+    expect(node.open("alice", "dave")).toEqual({ ok: false, error: "too_many_dialogs" });
     // An existing dialog is still returned at the cap.
     expect(messenger.planOpen("alice", "bob").kind).toBe("existing");
+    expect(messenger.dialogsOf("alice")).toHaveLength(2);
   });
 
-  it("too_many_dialogs when the peer is at the cap", () => {
-    const { messenger, join } = setup(1);
+  it("too_many_dialogs when the peer is at the cap, until the peer's dialog is torn down", () => {
+    const { node, messenger, join } = setup(1);
     join("alice", "bob", "carol");
-    expect(messenger.commitOpen(idFor("alice", "bob"), "alice", "bob").ok).toBe(true);
+    opened(node.open("alice", "bob"));
     expect(messenger.planOpen("carol", "bob")).toEqual({ kind: "refused", error: "too_many_dialogs" });
-    messenger.disconnect("alice", "alice-tab", true);
+    expect(node.open("carol", "bob")).toEqual({ ok: false, error: "too_many_dialogs" });
+    node.disconnect("alice", "alice-tab", true);
     expect(messenger.planOpen("carol", "bob").kind).toBe("create");
+    expect(node.open("carol", "bob")).toMatchObject({ ok: true, created: true });
   });
 });
 
-describe("Messenger.commitOpen re-checks", () => {
-  it("peer left between plan and commit -> peer_unavailable, nothing opened", () => {
-    const { messenger, join } = setup();
+describe("a proposal is applied later than it was planned (the handler awaits storage in between)", () => {
+  it("peer left between plan and apply -> refused at the bus, nothing opened", () => {
+    const { node, messenger, join } = setup();
     join("alice", "bob");
     expect(messenger.planOpen("alice", "bob").kind).toBe("create");
-    messenger.disconnect("bob", "bob-tab", true);
-    expect(messenger.commitOpen("d1", "alice", "bob")).toEqual({ ok: false, error: "peer_unavailable" });
+    node.disconnect("bob", "bob-tab", true);
+    expect(node.propose("d1", "alice", "bob")).toBeNull();
     expect(messenger.dialogsOf("alice")).toEqual([]);
-    expect(messenger.stats().openDialogs).toBe(0);
+    expect(messenger.stats()).toMatchObject({ openDialogs: 0, usersWithDialogs: 0 });
   });
 
-  it("another open won the race -> existing dialog, created:false", () => {
-    const { messenger, join } = setup();
+  it("requester left between plan and apply -> refused at the bus, nothing opened", () => {
+    const { node, messenger, join } = setup();
+    join("alice", "bob");
+    expect(messenger.planOpen("alice", "bob").kind).toBe("create");
+    node.disconnect("alice", "alice-tab");
+    node.advance(GRACE);
+    node.expire();
+    expect(node.propose("d1", "alice", "bob")).toBeNull();
+    expect(messenger.dialogsOf("bob")).toEqual([]);
+  });
+
+  it("another open of the same pair won the race -> the existing dialog, created:false", () => {
+    const { node, messenger, join } = setup();
     join("alice", "bob");
     expect(messenger.planOpen("alice", "bob").kind).toBe("create");
     expect(messenger.planOpen("bob", "alice").kind).toBe("create");
-    const winner = messenger.commitOpen("d1", "bob", "alice");
-    const loser = messenger.commitOpen("d1", "alice", "bob");
-    expect(winner).toMatchObject({ ok: true, created: true });
-    expect(loser).toMatchObject({ ok: true, created: false });
-    if (!winner.ok || !loser.ok) return;
-    expect(loser.dialog).toBe(winner.dialog);
+    const winner = node.propose("d1", "bob", "alice");
+    const loser = node.propose("d1", "alice", "bob");
+    expect(winner).toMatchObject({ created: true, dialog: { id: "d1", members: ["bob", "alice"] } });
+    expect(loser?.created).toBe(false);
+    expect(loser?.dialog).toBe(winner?.dialog);
     expect(messenger.stats().openDialogs).toBe(1);
+  });
+
+  // The cap against abuse must hold however the opens interleave: two tabs (or two nodes) can both
+  // plan "create" below the cap, and both proposals then reach the bus. Only the replica, at its
+  // point of the order, can refuse the one that would cross the cap.
+  it("opens racing to the cap: the proposal applied after the cap is reached is refused", () => {
+    const { node, messenger, join } = setup(1);
+    join("alice", "bob", "carol");
+    expect(messenger.planOpen("alice", "bob").kind).toBe("create");
+    expect(messenger.planOpen("alice", "carol").kind).toBe("create");
+    expect(node.propose("ab", "alice", "bob")).toMatchObject({ created: true });
+    expect(node.propose("ac", "alice", "carol")).toBeNull();
+    expect(messenger.dialogsOf("alice").map((d) => d.id)).toEqual(["ab"]);
+    expect(messenger.dialogsOf("carol")).toEqual([]);
   });
 });
 
 describe("Messenger.dialogFor", () => {
   it("members get the dialog; non-members and unknown ids get null", () => {
-    const { messenger, join } = setup();
+    const { node, messenger, join } = setup();
     join("alice", "bob", "carol");
-    const r = messenger.commitOpen("d1", "alice", "bob");
-    if (!r.ok) throw new Error("open failed");
-    expect(messenger.dialogFor("alice", "d1")).toBe(r.dialog);
-    expect(messenger.dialogFor("bob", "d1")).toBe(r.dialog);
+    const d = opened(node.open("alice", "bob", "d1"));
+    expect(messenger.dialogFor("alice", "d1")).toBe(d);
+    expect(messenger.dialogFor("bob", "d1")).toBe(d);
     expect(messenger.dialogFor("carol", "d1")).toBeNull();
     expect(messenger.dialogFor("alice", "d2")).toBeNull();
     expect(messenger.dialogFor("alice", "")).toBeNull();
   });
 });
 
-describe("teardown", () => {
+describe("teardown (single node)", () => {
   it("going offline removes every dialog of the user on both sides", () => {
-    const { clock, messenger, join } = setup();
+    const { node, messenger, join } = setup();
     join("alice", "bob", "carol");
-    const ab = messenger.commitOpen("ab", "alice", "bob");
-    const ca = messenger.commitOpen("ac", "carol", "alice");
-    const bc = messenger.commitOpen("bc", "bob", "carol");
-    if (!ab.ok || !ca.ok || !bc.ok) throw new Error("open failed");
-    messenger.disconnect("alice", "alice-tab");
-    clock.t = GRACE;
-    const [teardown, ...rest] = messenger.expire();
+    opened(node.open("alice", "bob", "ab"));
+    opened(node.open("carol", "alice", "ac"));
+    const bc = opened(node.open("bob", "carol", "bc"));
+    node.disconnect("alice", "alice-tab");
+    node.advance(GRACE);
+    const { left, teardowns } = node.expire();
+    expect(left).toEqual([user("alice")]);
+    const [teardown, ...rest] = teardowns;
     expect(rest).toEqual([]);
     expect(teardown?.user.id).toBe("alice");
     expect(teardown?.dialogs.map((d) => d.id).sort()).toEqual(["ab", "ac"]);
-    expect(messenger.dialogsOf("bob")).toEqual([bc.dialog]);
-    expect(messenger.dialogsOf("carol")).toEqual([bc.dialog]);
+    expect(messenger.dialogsOf("bob")).toEqual([bc]);
+    expect(messenger.dialogsOf("carol")).toEqual([bc]);
     expect(messenger.dialogsOf("alice")).toEqual([]);
     expect(messenger.dialogFor("bob", "ab")).toBeNull();
     expect(messenger.planOpen("bob", "alice")).toEqual({ kind: "refused", error: "peer_unavailable" });
   });
 
+  it("a pair torn down can be opened again, under the same stored id", () => {
+    const { node, messenger, join } = setup();
+    join("alice", "bob");
+    const first = opened(node.open("alice", "bob"));
+    node.disconnect("bob", "bob-tab", true);
+    join("bob");
+    const again = node.open("bob", "alice");
+    expect(again).toMatchObject({ ok: true, created: true, dialog: { id: first.id } });
+    expect(messenger.dialogsOf("alice")).toHaveLength(1);
+  });
+
   it("stats return to zero after everyone leaves (no leaked index entries)", () => {
-    const { clock, messenger, join } = setup();
+    const { node, messenger, join } = setup();
     join("alice", "bob", "carol");
-    messenger.connect(user("alice"), "alice-tab2");
-    messenger.commitOpen("ab", "alice", "bob");
-    messenger.commitOpen("bc", "bob", "carol");
-    messenger.commitOpen("ac", "alice", "carol");
-    expect(messenger.stats()).toEqual({ availableUsers: 3, openDialogs: 3, usersWithDialogs: 3 });
-    messenger.disconnect("alice", "alice-tab");
-    messenger.disconnect("alice", "alice-tab2");
-    messenger.disconnect("bob", "bob-tab", true);
-    messenger.disconnect("carol", "carol-tab");
-    clock.t = GRACE;
-    messenger.expire();
-    expect(messenger.stats()).toEqual({ availableUsers: 0, openDialogs: 0, usersWithDialogs: 0 });
+    node.connect(user("alice"), "alice-tab2");
+    opened(node.open("alice", "bob"));
+    opened(node.open("bob", "carol"));
+    opened(node.open("alice", "carol"));
+    expect(messenger.stats()).toEqual({ availableUsers: 3, localUsers: 3, openDialogs: 3, usersWithDialogs: 3 });
+    node.disconnect("alice", "alice-tab");
+    node.disconnect("alice", "alice-tab2");
+    node.disconnect("bob", "bob-tab", true);
+    node.disconnect("carol", "carol-tab");
+    node.advance(GRACE);
+    node.expire();
+    expect(messenger.stats()).toEqual({ availableUsers: 0, localUsers: 0, openDialogs: 0, usersWithDialogs: 0 });
     expect(messenger.available()).toEqual([]);
     expect(messenger.nextWakeAt()).toBeNull();
   });

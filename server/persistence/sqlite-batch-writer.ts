@@ -1,0 +1,60 @@
+/**
+ * Writes a batch of messages on the embedded SQLite file with prepared statements, in one
+ * synchronous transaction: tens of microseconds instead of milliseconds through Prisma's query
+ * engine (measured: bench/). Same tables, same rules as the Prisma writer; Prisma still does every
+ * other query. This connection never waits on a lock (busy_timeout 0, so it cannot block the event
+ * loop); a busy database is retried after a moment.
+ */
+import Sqlite from "better-sqlite3";
+import type { Appended, BatchWriter, Pending } from "./message-store";
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export class SqliteBatchWriter implements BatchWriter {
+  private readonly db: Sqlite.Database;
+  private readonly run: (batch: readonly Pending[], createdAt: string) => Appended[];
+
+  constructor(file: string, newId: () => string) {
+    this.db = new Sqlite(file);
+    this.db.pragma("busy_timeout = 0");
+    this.db.pragma("synchronous = NORMAL");
+    this.db.pragma("foreign_keys = ON");
+    const find = this.db.prepare<[string, string, string], { id: string; seq: number; body: string; createdAt: string }>(
+      `SELECT "id", "seq", "body", "createdAt" FROM "Message" WHERE "conversationId" = ? AND "senderId" = ? AND "clientKey" = ?`,
+    );
+    const bump = this.db.prepare<[string], { lastSeq: number }>(`UPDATE "Conversation" SET "lastSeq" = "lastSeq" + 1 WHERE "id" = ? RETURNING "lastSeq"`);
+    const insert = this.db.prepare(
+      `INSERT INTO "Message" ("id", "conversationId", "seq", "senderId", "clientKey", "body", "createdAt") VALUES (?, ?, ?, ?, ?, ?, ?)`,
+    );
+    const tx = this.db.transaction((batch: readonly Pending[], createdAt: string): Appended[] =>
+      batch.map((p) => {
+        const view = { dialogId: p.dialogId, senderId: p.senderId, senderName: p.senderName, clientKey: p.clientKey };
+        const found = find.get(p.dialogId, p.senderId, p.clientKey);
+        if (found) return { message: { ...view, id: found.id, seq: found.seq, body: found.body, sentAt: Date.parse(found.createdAt) }, created: false };
+        const counter = bump.get(p.dialogId);
+        if (!counter) throw new Error(`conversation ${p.dialogId} does not exist`);
+        const id = newId();
+        insert.run(id, p.dialogId, counter.lastSeq, p.senderId, p.clientKey, p.body, createdAt);
+        return { message: { ...view, id, seq: counter.lastSeq, body: p.body, sentAt: Date.parse(createdAt) }, created: true };
+      }),
+    );
+    this.run = (batch, createdAt) => tx.immediate(batch, createdAt);
+  }
+
+  async write(batch: readonly Pending[], createdAt: Date): Promise<Appended[]> {
+    // The same text format Prisma writes for DateTime on SQLite.
+    const stamp = createdAt.toISOString().replace("Z", "+00:00");
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return this.run(batch, stamp);
+      } catch (err) {
+        if ((err as { code?: string }).code !== "SQLITE_BUSY" || attempt >= 200) throw err;
+        await sleep(Math.min(20, 1 + attempt));
+      }
+    }
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}
