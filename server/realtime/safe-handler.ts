@@ -28,9 +28,10 @@ export function safeHandler<S extends z.ZodType>(
     const last = args[args.length - 1];
     const ack = typeof last === "function" ? (last as (r: HandlerResult) => void) : undefined;
     const payload = ack ? args.slice(0, -1)[0] : args[0];
-    const log = ctx.logger.child({ event, userId: socket.data.userId, socketId: socket.id });
+    // Built only when something is logged: this runs for every event, and most succeed quietly.
+    const log = () => ctx.logger.child({ event, userId: socket.data.userId, socketId: socket.id });
     const answer = (result: HandlerResult) => {
-      if (!result.ok) log.info({ error: result.error }, "event refused");
+      if (!result.ok) log().info({ error: result.error }, "event refused");
       ack?.(result);
     };
     void (async () => {
@@ -39,7 +40,7 @@ export function safeHandler<S extends z.ZodType>(
       if (!parsed.success) return answer({ ok: false, error: "invalid_payload" });
       answer(await run(parsed.data));
     })().catch((err: unknown) => {
-      log.error({ err }, "event handler failed");
+      log().error({ err }, "event handler failed");
       answer({ ok: false, error: "internal" });
     });
   };
