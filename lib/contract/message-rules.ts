@@ -14,3 +14,11 @@ export function checkMessageBody(body: string): Extract<ErrorCode, "message_empt
   if (messageLength(body) > LIMITS.messageMaxChars) return "message_too_long";
   return null;
 }
+
+/**
+ * Makes a body storable everywhere exactly as it will be shown: lone UTF-16 surrogates (not text) and
+ * NUL (refused by PostgreSQL) become U+FFFD, so the ack, the broadcast and the stored copy agree.
+ */
+export function normalizeMessageBody(body: string): string {
+  return body.replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]|\u0000/g, "\ufffd");
+}

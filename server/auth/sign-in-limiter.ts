@@ -27,7 +27,7 @@ export class RateLimitedSignIn implements SignInLimiter {
 
   async allow(ip: string, username: string): Promise<boolean> {
     try {
-      await Promise.all([this.byIp.consume(ip), this.byName.consume(username.toLowerCase())]);
+      await Promise.all([this.byIp.consume(ip), this.byName.consume(nameKey(username))]);
       return true;
     } catch (err) {
       if (err instanceof RateLimiterRes) return false;
@@ -36,6 +36,9 @@ export class RateLimitedSignIn implements SignInLimiter {
   }
 
   async reset(_ip: string, username: string): Promise<void> {
-    await this.byName.delete(username.toLowerCase());
+    await this.byName.delete(nameKey(username));
   }
 }
+
+/** The same normalisation the account lookup applies, so " Alice" and "alice" share one allowance. */
+const nameKey = (username: string) => username.trim().toLowerCase();

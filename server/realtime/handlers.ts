@@ -3,7 +3,7 @@
  * answers the ack, then broadcasts. The acting user is always socket.data.userId, from the session.
  */
 import { LIMITS } from "../../lib/contract/limits";
-import { checkMessageBody } from "../../lib/contract/message-rules";
+import { checkMessageBody, normalizeMessageBody } from "../../lib/contract/message-rules";
 import { emptyInput, historyInput, openDialogInput, sendMessageInput, syncInput } from "../../lib/contract/schemas";
 import type { MessagePage } from "../../lib/contract/events";
 import type { RealtimeContext } from "./context";
@@ -40,7 +40,8 @@ export function registerHandlers(ctx: RealtimeContext, socket: IoSocket): void {
 
   socket.on(
     "message:send",
-    safeHandler(ctx, socket, "message:send", sendMessageInput, async ({ dialogId, clientKey, body }) => {
+    safeHandler(ctx, socket, "message:send", sendMessageInput, async ({ dialogId, clientKey, body: raw }) => {
+      const body = normalizeMessageBody(raw);
       const refused = checkMessageBody(body);
       if (refused) return { ok: false, error: refused };
       if (!messenger.dialogFor(me, dialogId)) return { ok: false, error: "dialog_not_found" };
