@@ -18,6 +18,7 @@ import { openDatabase, type Database } from "./persistence/database";
 import { MessageStore } from "./persistence/message-store";
 import { PrismaBatchWriter } from "./persistence/prisma-batch-writer";
 import { SqliteBatchWriter } from "./persistence/sqlite-batch-writer";
+import { CachedUserLookup } from "./persistence/user-cache";
 import { UserRepository } from "./persistence/user-repository";
 import { connectRedis, type RedisWiring } from "./cluster/redis";
 import { LocalBus } from "./realtime/cluster-bus";
@@ -92,7 +93,7 @@ export async function buildServer({ config, logger, clock = systemClock, httpHan
     messenger,
     conversations,
     messages,
-    users,
+    users: new CachedUserLookup(users),
     secret: config.secret,
     serverId,
     bus: redis?.bus ?? new LocalBus(),

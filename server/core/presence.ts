@@ -14,6 +14,8 @@ interface Entry {
 
 export class Presence {
   private readonly entries = new Map<UserId, Entry>();
+  /** Users with a pending offline moment: few at a time, so deadlines cost O(grace users), not O(users). */
+  private readonly inGrace = new Set<UserId>();
 
   constructor(private readonly graceMs: number) {}
 
@@ -23,6 +25,7 @@ export class Presence {
     if (entry) {
       entry.connections.add(connectionId);
       entry.offlineAt = null;
+      this.inGrace.delete(profile.id);
       entry.profile = profile;
       return false;
     }
@@ -39,9 +42,11 @@ export class Presence {
     if (!entry || !entry.connections.delete(connectionId) || entry.connections.size > 0) return null;
     if (immediate) {
       this.entries.delete(userId);
+      this.inGrace.delete(userId);
       return entry.profile;
     }
     entry.offlineAt = now + this.graceMs;
+    this.inGrace.add(userId);
     return null;
   }
 
@@ -52,14 +57,17 @@ export class Presence {
   hold(profile: UserProfile, now: number, holdMs = this.graceMs): void {
     if (this.entries.has(profile.id)) return;
     this.entries.set(profile.id, { profile, connections: new Set(), offlineAt: now + holdMs });
+    this.inGrace.add(profile.id);
   }
 
   /** Declare offline every user whose grace period has run out; returns them. */
   expire(now: number): UserProfile[] {
     const gone: UserProfile[] = [];
-    for (const [id, entry] of this.entries) {
-      if (entry.connections.size === 0 && entry.offlineAt !== null && entry.offlineAt <= now) {
+    for (const id of this.inGrace) {
+      const entry = this.entries.get(id);
+      if (entry && entry.connections.size === 0 && entry.offlineAt !== null && entry.offlineAt <= now) {
         this.entries.delete(id);
+        this.inGrace.delete(id);
         gone.push(entry.profile);
       }
     }
@@ -69,8 +77,9 @@ export class Presence {
   /** The earliest pending offline moment, or null when nobody is in a grace period. */
   nextExpiry(): number | null {
     let next: number | null = null;
-    for (const entry of this.entries.values()) {
-      if (entry.offlineAt !== null && (next === null || entry.offlineAt < next)) next = entry.offlineAt;
+    for (const id of this.inGrace) {
+      const at = this.entries.get(id)?.offlineAt ?? null;
+      if (at !== null && (next === null || at < next)) next = at;
     }
     return next;
   }

@@ -18,7 +18,7 @@ import { PresencePump } from "./presence-pump";
 import { dialogRoom, userRoom } from "./rooms";
 import { carryOutTeardown } from "./teardown";
 import type { IoServer } from "./types";
-import { dialogView, userView } from "./views";
+import { dialogView } from "./views";
 
 export interface Realtime {
   io: IoServer;
@@ -145,7 +145,7 @@ export function createRealtime(httpServer: HttpServer, deps: RealtimeDeps, extra
     for (const d of dialogs) void socket.join(dialogRoom(d.id));
     socket.emit("session:welcome", {
       self: { id: userId, name },
-      users: messenger.available(userId).map(userView),
+      users: pump.snapshot().filter((u) => u.id !== userId),
       dialogs: dialogs.map((d) => dialogView(messenger, d, userId)),
       serverId: deps.serverId,
     });

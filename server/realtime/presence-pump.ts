@@ -5,6 +5,7 @@
 import type { Messenger } from "../core/messenger";
 import type { Clock, UserProfile } from "../core/types";
 import type { IoServer } from "./types";
+import type { UserView } from "../../lib/contract/events";
 import { userView } from "./views";
 
 export class PresencePump {
@@ -12,6 +13,8 @@ export class PresencePump {
   private wakeTimer: NodeJS.Timeout | null = null;
   private wakeAt: number | null = null;
   private stopped = false;
+  /** Everyone available, as views, cached until the next flush: the snapshot every new client gets. */
+  private snapshotCache: UserView[] | null = null;
 
   constructor(
     private readonly io: IoServer,
@@ -40,8 +43,21 @@ export class PresencePump {
     if (this.flushTimer) clearTimeout(this.flushTimer);
     this.flushTimer = null;
     const batch = this.messenger.feed.drain();
+    if (!batch) return;
+    // A snapshot is only valid with the deltas after it: rebuild it on the next welcome.
+    this.snapshotCache = null;
     // Every node tells its own clients; the replica it drains from is the same everywhere.
-    if (batch) this.io.local.emit("presence:delta", { online: batch.online.map(userView), offline: batch.offline });
+    this.io.local.emit("presence:delta", { online: batch.online.map(userView), offline: batch.offline });
+  }
+
+  /**
+   * Who is available, for a new client's welcome. Cached between flushes, so a login storm does not
+   * rebuild the list per connection. Any change since the cache was built is still in the feed, and
+   * the next delta (which carries each touched user's final state) brings the client up to date.
+   */
+  snapshot(): UserView[] {
+    this.snapshotCache ??= this.messenger.available().map(userView);
+    return this.snapshotCache;
   }
 
   stop(): void {
