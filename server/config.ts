@@ -30,7 +30,7 @@ const schema = z.object({
   PRESENCE_GRACE_MS: int(3000),
   HEARTBEAT_INTERVAL_MS: int(3000, 100),
   HEARTBEAT_TIMEOUT_MS: int(3000, 100),
-  PRESENCE_BATCH_MS: int(100, 1),
+  PRESENCE_BATCH_MS: int(250, 1),
   /** After a restart, members of restored dialogs have this long to reconnect. */
   RESTORE_GRACE_MS: int(15000),
   MAX_DIALOGS_PER_USER: int(50, 1),

@@ -84,6 +84,9 @@ export class RedisBus implements ClusterBus {
       if (buffer) buffer.push(event);
       else apply(event);
     });
+    // Nodes that stopped (or crashed) while no one was watching: remove their users before reading,
+    // so a restarted cluster never shows people who left with the old one.
+    await this.sweep();
     const users = await this.cmd.hGetAll(`${prefix}:users`);
     for (const [id, name] of Object.entries(users as Record<string, string>)) apply({ t: "online", user: { id, name } });
     for (const event of buffer) apply(event);

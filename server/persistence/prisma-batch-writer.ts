@@ -36,6 +36,7 @@ export class PrismaBatchWriter implements BatchWriter {
   }
 }
 
+/** Messages per conversation, conversations in id order: every node locks rows in the same order (no deadlocks). */
 function groupBy(batch: readonly Pending[]): [string, Pending[]][] {
   const groups = new Map<string, Pending[]>();
   for (const p of batch) {
@@ -43,5 +44,5 @@ function groupBy(batch: readonly Pending[]): [string, Pending[]][] {
     if (list) list.push(p);
     else groups.set(p.dialogId, [p]);
   }
-  return [...groups];
+  return [...groups].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
 }

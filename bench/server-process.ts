@@ -1,0 +1,234 @@
+/**
+ * The server under test as a child process: the real entry (server/index.ts, Next + Socket.IO on one
+ * port) run as `node --import tsx server/index.ts`, so the child's pid is the server itself (the tsx
+ * CLI would add a wrapper process), on 127.0.0.1 only.
+ */
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { existsSync, mkdirSync } from "node:fs";
+import { Agent, request } from "node:http";
+import { createServer } from "node:net";
+import { fileURLToPath } from "node:url";
+import { track } from "./children";
+import { ProcSampler, readProc, type ProcSample } from "./proc-stats";
+import { now } from "./virtual-user";
+
+export const ROOT = fileURLToPath(new URL("..", import.meta.url));
+
+/** Builds the pages when there is no production build yet (as `npm start` does on a first run).
+ * If another `next build` is running in this tree (e.g. `npm test`), waits for it instead. */
+export async function ensureBuild(log: (line: string) => void): Promise<void> {
+  const built = () => existsSync(`${ROOT}.next/BUILD_ID`);
+  if (built()) return;
+  log("no .next/BUILD_ID: building the pages first (npx next build)…");
+  const r = spawnSync("npx", ["--no-install", "next", "build"], { cwd: ROOT, encoding: "utf8", env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1" } });
+  if (r.status === 0) return;
+  if (!/Another next build process is already running/.test(`${r.stdout}${r.stderr}`)) {
+    throw new Error(`next build failed with exit code ${r.status}:\n${r.stdout}\n${r.stderr}`);
+  }
+  log("another next build is running in this tree: waiting for it (up to 5 min)…");
+  const deadline = Date.now() + 300_000;
+  while (!built()) {
+    if (Date.now() > deadline) throw new Error("the other next build did not finish within 5 min");
+    await new Promise((r) => setTimeout(r, 2000));
+  }
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export interface ServerLog {
+  warn: number;
+  error: number;
+  /** The last few warn/error lines (messages only). */
+  tail: string[];
+}
+
+export class ServerProcess {
+  readonly url: string;
+  readonly log: ServerLog = { warn: 0, error: 0, tail: [] };
+  sampler: ProcSampler | null = null;
+  /** When the process was spawned (shared clock): CPU profiles count their time from about then. */
+  spawnedAt = Number.NaN;
+  private child: ChildProcess | null = null;
+  private exited: Promise<number | null> = Promise.resolve(null);
+  private stderr = "";
+  /** Set when the process exited: code or signal, and the end of its stderr. */
+  exit: string | null = null;
+
+  constructor(
+    readonly port: number,
+    private readonly env: Record<string, string>,
+    private readonly cpuProfDir?: string,
+  ) {
+    this.url = `http://127.0.0.1:${port}`;
+  }
+
+  get pid(): number {
+    if (!this.child?.pid) throw new Error("server not running");
+    return this.child.pid;
+  }
+
+  async start(timeoutMs = 60_000): Promise<void> {
+    const args = ["--import", "tsx"];
+    if (this.cpuProfDir) {
+      mkdirSync(this.cpuProfDir, { recursive: true });
+      args.push("--cpu-prof", "--cpu-prof-dir", this.cpuProfDir);
+    }
+    args.push("server/index.ts");
+    const child = track(
+      spawn(process.execPath, args, {
+        cwd: ROOT,
+        env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1", ...this.env, HOST: "127.0.0.1", PORT: String(this.port) },
+        stdio: ["ignore", "pipe", "pipe"],
+      }),
+    );
+    this.spawnedAt = now();
+    this.child = child;
+    this.exited = new Promise((resolve) =>
+      child.once("exit", (code, signal) => {
+        const last = [...this.log.tail.slice(-3), ...this.stderr.trim().split("\n").slice(-5)].filter(Boolean);
+        this.exit = `exited with ${code ?? signal}${last.length ? `: ${last.join(" | ")}` : ""}`;
+        resolve(code);
+      }),
+    );
+    child.stderr!.on("data", (d: Buffer) => {
+      this.stderr = (this.stderr + d.toString()).slice(-4000);
+    });
+    let partial = "";
+    child.stdout!.on("data", (d: Buffer) => {
+      const lines = (partial + d.toString()).split("\n");
+      partial = lines.pop() ?? "";
+      for (const line of lines) this.record(line);
+    });
+    const deadline = Date.now() + timeoutMs;
+    let exited = false;
+    void this.exited.then(() => (exited = true));
+    while (!(await this.healthy())) {
+      if (exited) throw new Error(`server exited during start: ${this.stderr || this.log.tail.join("\n")}`);
+      if (Date.now() > deadline) throw new Error(`server did not answer /healthz within ${timeoutMs} ms: ${this.stderr}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    this.sampler = new ProcSampler(child.pid!).start();
+  }
+
+  sample(): ProcSample {
+    const s = this.child?.pid ? readProc(this.child.pid) : null;
+    if (!s) throw new Error(`server ${this.url} is gone (${this.exit ?? "cannot read /proc"})`);
+    return s;
+  }
+
+  /** Graceful stop (SIGTERM; the server finishes writes), SIGKILL after `graceMs`. Returns how it ended. */
+  async stop(graceMs = 10_000): Promise<"stopped" | "killed" | "not running"> {
+    const child = this.child;
+    if (!child) return "not running";
+    this.sampler?.stop();
+    child.kill("SIGTERM");
+    let killed = false;
+    const timer = setTimeout(() => {
+      killed = true;
+      child.kill("SIGKILL");
+    }, graceMs);
+    await this.exited;
+    clearTimeout(timer);
+    this.child = null;
+    return killed ? "killed" : "stopped";
+  }
+
+  private async healthy(): Promise<boolean> {
+    try {
+      const res = await fetch(`${this.url}/healthz`);
+      return res.ok && ((await res.json()) as { ok?: boolean }).ok === true;
+    } catch {
+      return false;
+    }
+  }
+
+  private record(line: string): void {
+    if (!line.startsWith("{")) return;
+    try {
+      const entry = JSON.parse(line) as { level?: number; msg?: string; reason?: string; err?: { message?: string } };
+      const level = entry.level ?? 0;
+      if (level >= 50) this.log.error++;
+      else if (level >= 40) this.log.warn++;
+      else return;
+      const text = [entry.msg, entry.reason, entry.err?.message].filter(Boolean).join(": ");
+      this.log.tail.push(text);
+      if (this.log.tail.length > 200) this.log.tail.shift();
+    } catch {
+      /* not a log line */
+    }
+  }
+}
+
+/** Times `count` sequential GET /healthz round-trips (keep-alive), `intervalMs` apart: a view of the
+ * server's event-loop delay from outside. Returns milliseconds. */
+export async function healthzLatencies(url: string, count: number, intervalMs: number): Promise<number[]> {
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  const out: number[] = [];
+  try {
+    for (let i = 0; i < count; i++) {
+      const t0 = performance.now();
+      await new Promise<void>((resolve, reject) => {
+        const req = request(`${url}/healthz`, { agent }, (res) => {
+          res.resume();
+          res.once("end", () => resolve());
+        });
+        req.once("error", reject);
+        req.end();
+      });
+      out.push(performance.now() - t0);
+      await new Promise((r) => setTimeout(r, intervalMs));
+    }
+  } finally {
+    agent.destroy();
+  }
+  return out;
+}
+
+/** Probes GET /healthz every `intervalMs` in the background: the server's event-loop delay (and any
+ * synchronous blocking, e.g. a slow SQLite write) as a client would feel it. */
+export class HealthProbe {
+  readonly samples: number[] = [];
+  private stopped = false;
+  private loop: Promise<void> | null = null;
+
+  constructor(
+    private readonly url: string,
+    private readonly intervalMs = 200,
+  ) {}
+
+  start(): this {
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    this.loop = (async () => {
+      while (!this.stopped) {
+        const t0 = performance.now();
+        await new Promise<void>((resolve) => {
+          const req = request(`${this.url}/healthz`, { agent, timeout: 30_000 }, (res) => {
+            res.resume();
+            res.once("end", () => resolve());
+          });
+          req.once("error", () => resolve());
+          req.end();
+        });
+        this.samples.push(performance.now() - t0);
+        await new Promise((r) => setTimeout(r, this.intervalMs));
+      }
+      agent.destroy();
+    })();
+    return this;
+  }
+
+  async stop(): Promise<number[]> {
+    this.stopped = true;
+    await this.loop;
+    return this.samples;
+  }
+}
