@@ -53,8 +53,10 @@ export async function startStack(o: StackOptions): Promise<Stack> {
     NEXTAUTH_SECRET: secret,
     SECRET_FILE: join(dir, "session-secret"),
     DATABASE_URL: databaseUrl,
-    ...(schema ? { DATABASE_SCHEMA: schema } : {}),
-    ...(o.redisUrl ? { REDIS_URL: o.redisUrl, REDIS_PREFIX: `bench-${randomUUID().slice(0, 8)}` } : {}),
+    // Explicit, so a REDIS_URL or DATABASE_SCHEMA in the caller's environment never leaks into a node.
+    DATABASE_SCHEMA: schema ?? "",
+    REDIS_URL: o.redisUrl ?? "",
+    ...(o.redisUrl ? { REDIS_PREFIX: `bench-${randomUUID().slice(0, 8)}` } : {}),
     EVENTS_PER_SECOND: "100000",
     EVENTS_BURST: "100000",
     MAX_CONNECTIONS_PER_USER: "5",

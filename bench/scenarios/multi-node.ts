@@ -1,6 +1,7 @@
 /**
  * Scenario 5 — scenario 1 across 3 nodes sharing Redis (REDIS_URL) and PostgreSQL (DATABASE_URL).
- * Runs only when BENCH_REDIS_URL and BENCH_DATABASE_URL are set; users are spread round robin over
+ * Runs only when Redis and PostgreSQL are given (BENCH_REDIS_URL / BENCH_DATABASE_URL, or REDIS_URL and a
+ * postgresql:// DATABASE_URL); users are spread round robin over
  * the nodes and cross-node latency (sender and receiver on different nodes) is reported separately.
  */
 import { now } from "../virtual-user";
@@ -10,8 +11,9 @@ import { runMessaging } from "./messaging";
 const TARGET = "as scenario 1 across 3 nodes: every message acknowledged and delivered (p99 <= 2 ms is scenario 1's bar; cross-node p99 reported separately)";
 
 export function multiNode(o: BenchOptions): Promise<ScenarioResult> {
-  const redisUrl = process.env.BENCH_REDIS_URL;
-  const databaseUrl = process.env.BENCH_DATABASE_URL;
+  const redisUrl = process.env.BENCH_REDIS_URL || process.env.REDIS_URL || undefined;
+  const pg = process.env.DATABASE_URL ?? "";
+  const databaseUrl = process.env.BENCH_DATABASE_URL || (/^postgres(ql)?:\/\//.test(pg) ? pg : undefined);
   if (!redisUrl || !databaseUrl) {
     const missing = [!redisUrl && "BENCH_REDIS_URL", !databaseUrl && "BENCH_DATABASE_URL"].filter(Boolean).join(" and ");
     return Promise.resolve(skipped(`${missing} not set (point them at a Redis and a PostgreSQL on this machine)`));
