@@ -6,7 +6,7 @@ import { io } from "socket.io-client";
 import { ERROR_TEXT, type ErrorCode } from "@/lib/contract/errors";
 import { LIMITS } from "@/lib/contract/limits";
 import { MessengerClient, type ClientSocket } from "@/lib/client/messenger-client";
-import { initialState } from "./messenger-state";
+import { initialState } from "@/lib/client/messenger-state";
 
 export type { SendOutcome } from "@/lib/client/messenger-client";
 

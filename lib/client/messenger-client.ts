@@ -8,8 +8,8 @@ import { ERROR_TEXT, type ErrorCode } from "../contract/errors";
 import type { ClientToServerEvents, MessagePage, ServerToClientEvents } from "../contract/events";
 import { checkMessageBody } from "../contract/message-rules";
 import type { Socket } from "socket.io-client";
-import { contiguousSeq } from "../../app/(chat)/message-list-merge";
-import { MessengerStore } from "../../app/(chat)/messenger-store";
+import { contiguousSeq } from "./message-list-merge";
+import { MessengerStore } from "./messenger-store";
 
 export type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 export type SendOutcome = { ok: true; clientKey: string } | { ok: false; error: ErrorCode };

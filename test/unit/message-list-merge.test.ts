@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { contiguousSeq, mergeMessages } from "@/app/(chat)/message-list-merge";
+import { contiguousSeq, mergeMessages } from "@/lib/client/message-list-merge";
 import type { MessageView } from "@/lib/contract/events";
 
 /** A message is determined by its seq, as the server guarantees within one conversation. */

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { initialState, reducer, type Action, type MessengerState, type OutgoingMessage } from "@/app/(chat)/messenger-state";
+import { initialState, reducer, type Action, type MessengerState, type OutgoingMessage } from "@/lib/client/messenger-state";
 import type { MessageView, UserView } from "@/lib/contract/events";
 
 const me: UserView = { id: "me", name: "Me" };

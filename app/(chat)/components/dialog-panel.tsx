@@ -2,7 +2,7 @@
 
 import { useEffect, useLayoutEffect, useRef } from "react";
 import type { SendOutcome } from "../use-messenger";
-import type { DialogState } from "../messenger-state";
+import type { DialogState } from "@/lib/client/messenger-state";
 import { Composer } from "./composer";
 import { MessageItem, OutgoingItem } from "./message-item";
 

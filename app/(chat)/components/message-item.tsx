@@ -1,7 +1,7 @@
 "use client";
 
 import type { MessageView } from "@/lib/contract/events";
-import type { OutgoingMessage } from "../messenger-state";
+import type { OutgoingMessage } from "@/lib/client/messenger-state";
 import { errorText } from "../use-messenger";
 
 const time = (ms: number) => new Date(ms).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });

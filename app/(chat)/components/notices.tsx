@@ -1,6 +1,6 @@
 "use client";
 
-import type { Notice } from "../messenger-state";
+import type { Notice } from "@/lib/client/messenger-state";
 
 export function Notices({ notices, onDismiss }: { notices: Notice[]; onDismiss(id: number): void }) {
   if (notices.length === 0) return null;

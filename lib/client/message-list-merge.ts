@@ -3,7 +3,7 @@
  * Live messages, replays after a reconnect and history pages may overlap or arrive out of order;
  * merging is idempotent and order-independent.
  */
-import type { MessageView } from "@/lib/contract/events";
+import type { MessageView } from "../contract/events";
 
 export function mergeMessages(current: readonly MessageView[], incoming: readonly MessageView[]): MessageView[] {
   if (incoming.length === 0) return current as MessageView[];

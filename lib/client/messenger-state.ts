@@ -1,6 +1,6 @@
 /** The chat page's state and every way it changes: a pure reducer, driven by the socket hook. */
-import type { ErrorCode } from "@/lib/contract/errors";
-import type { DialogView, MessagePage, MessageView, PresenceDelta, UserView, Welcome } from "@/lib/contract/events";
+import type { ErrorCode } from "../contract/errors";
+import type { DialogView, MessagePage, MessageView, PresenceDelta, UserView, Welcome } from "../contract/events";
 import { mergeMessages } from "./message-list-merge";
 
 export type ConnectionStatus = "connecting" | "connected" | "reconnecting" | "signed_out" | "refused";
