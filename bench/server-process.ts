@@ -6,7 +6,6 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { existsSync, mkdirSync } from "node:fs";
 import { Agent, request } from "node:http";
-import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
 import { track } from "./children";
 import { ProcSampler, readProc, type ProcSample } from "./proc-stats";
@@ -33,16 +32,7 @@ export async function ensureBuild(log: (line: string) => void): Promise<void> {
   }
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
+export { freePort } from "../test/support/child-server";
 
 export interface ServerLog {
   warn: number;

@@ -23,6 +23,7 @@ import { UserRepository } from "./persistence/user-repository";
 import { connectRedis, type RedisWiring } from "./cluster/redis";
 import { LocalBus } from "./realtime/cluster-bus";
 import { createRealtime, type Realtime } from "./realtime/create-realtime";
+import { eventLimiter, memoryLimiters } from "./rate-limits";
 import { registerServices, type AppServices } from "./services";
 
 export interface MessengerServer {
@@ -59,14 +60,10 @@ export async function buildServer({ config, logger, clock = systemClock, httpHan
   const redis: RedisWiring | null = config.REDIS_URL
     ? await connectRedis({ url: config.REDIS_URL, prefix: config.REDIS_PREFIX, nodeId: serverId, nodeTtlMs: config.NODE_TTL_MS, logger })
     : null;
-  const attempts = config.SIGNIN_ATTEMPTS_PER_MINUTE;
   // Limits are shared by all nodes when there are several (an attacker cannot spread guesses over nodes).
-  const signInLimiter = redis
-    ? new RateLimitedSignIn(redis.limiter("signin-ip", attempts * 5, 60), redis.limiter("signin-name", attempts, 60))
-    : RateLimitedSignIn.inMemory(attempts);
-  const signUpLimiter = redis
-    ? new RateLimitedSignIn(redis.limiter("signup-ip", attempts * 5, 60), redis.limiter("signup-name", attempts, 60))
-    : RateLimitedSignIn.inMemory(attempts);
+  const limiters = redis?.limiter ?? memoryLimiters;
+  const signInLimiter = RateLimitedSignIn.create(limiters, "signin", config.SIGNIN_ATTEMPTS_PER_MINUTE);
+  const signUpLimiter = RateLimitedSignIn.create(limiters, "signup", config.SIGNIN_ATTEMPTS_PER_MINUTE);
   const services: AppServices = {
     accounts,
     authOptions: buildAuthOptions({ accounts, limiter: signInLimiter, secret: config.secret }),
@@ -101,9 +98,8 @@ export async function buildServer({ config, logger, clock = systemClock, httpHan
     heartbeatTimeoutMs: config.HEARTBEAT_TIMEOUT_MS,
     presenceBatchMs: config.PRESENCE_BATCH_MS,
     maxConnectionsPerUser: config.MAX_CONNECTIONS_PER_USER,
-    eventsPerSecond: config.EVENTS_PER_SECOND,
-    eventsBurst: config.EVENTS_BURST,
-  }, redis ? { adapter: redis.adapter, eventLimiter: redis.limiter("events", config.EVENTS_BURST, Math.max(1, Math.ceil(config.EVENTS_BURST / config.EVENTS_PER_SECOND))) } : {});
+    eventLimiter: eventLimiter(limiters, config.EVENTS_PER_SECOND, config.EVENTS_BURST),
+  }, redis ? { adapter: redis.adapter } : {});
   await realtime.start();
   await realtime.restoreOpenDialogs();
 

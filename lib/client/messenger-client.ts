@@ -62,7 +62,7 @@ export class MessengerClient {
       this.store.dispatch({ type: "dialogOpened", dialog: res.dialog });
       this.store.dispatch({ type: "focus", dialogId: res.dialog.id });
       if (!known) this.loadNewest(res.dialog.id);
-      else void this.catchUpDialog(res.dialog.id);
+      else void this.catchUp([res.dialog.id]);
       then(res.dialog.id);
     });
   }
@@ -166,10 +166,6 @@ export class MessengerClient {
     this.socket.emit("dialog:history", { dialogId, limit: HISTORY_PAGE }, (res) => {
       if (res.ok) this.store.dispatch({ type: "page", dialogId, page: res, direction: "older" });
     });
-  }
-
-  private catchUpDialog(dialogId: string): Promise<void> {
-    return this.catchUp([dialogId]);
   }
 
   /** After a (re)connect: everything after the last gap-free message of each dialog; the newest page for empty ones. */

@@ -2,7 +2,8 @@
  * Limits password guessing: attempts per client IP and per username, each per minute, with a
  * maintained rate limiter (in memory, or in Redis when several nodes share the load).
  */
-import { RateLimiterMemory, RateLimiterRes, type RateLimiterAbstract } from "rate-limiter-flexible";
+import { RateLimiterRes, type RateLimiterAbstract } from "rate-limiter-flexible";
+import type { LimiterFactory } from "../rate-limits";
 
 export interface SignInLimiter {
   /** Counts an attempt; false when this IP or this username has used up its attempts. */
@@ -17,12 +18,9 @@ export class RateLimitedSignIn implements SignInLimiter {
     private readonly byName: RateLimiterAbstract,
   ) {}
 
-  static inMemory(attemptsPerMinute: number): RateLimitedSignIn {
+  static create(make: LimiterFactory, name: string, attemptsPerMinute: number): RateLimitedSignIn {
     // An IP may hold several people (a household, an office): give it more room than one name.
-    return new RateLimitedSignIn(
-      new RateLimiterMemory({ keyPrefix: "signin-ip", points: attemptsPerMinute * 5, duration: 60 }),
-      new RateLimiterMemory({ keyPrefix: "signin-name", points: attemptsPerMinute, duration: 60 }),
-    );
+    return new RateLimitedSignIn(make(`${name}-ip`, attemptsPerMinute * 5, 60), make(`${name}-name`, attemptsPerMinute, 60));
   }
 
   async allow(ip: string, username: string): Promise<boolean> {

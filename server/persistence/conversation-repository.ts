@@ -34,12 +34,6 @@ export class ConversationRepository {
     await this.db.conversation.updateMany({ where: { id: { in: ids } }, data: { open } });
   }
 
-  /** Members of a stored conversation, or null if there is no such conversation. */
-  async members(id: string): Promise<readonly [string, string] | null> {
-    const c = await this.db.conversation.findUnique({ where: { id }, select: { userAId: true, userBId: true } });
-    return c ? [c.userAId, c.userBId] : null;
-  }
-
   async listOpen(): Promise<OpenConversation[]> {
     const rows = await this.db.conversation.findMany({
       where: { open: true },

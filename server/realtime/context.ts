@@ -1,3 +1,4 @@
+import type { RateLimiterAbstract } from "rate-limiter-flexible";
 import type { Messenger } from "../core/messenger";
 import type { Clock } from "../core/types";
 import type { Logger } from "../logger";
@@ -24,8 +25,8 @@ export interface RealtimeDeps {
   heartbeatTimeoutMs: number;
   presenceBatchMs: number;
   maxConnectionsPerUser: number;
-  eventsPerSecond: number;
-  eventsBurst: number;
+  /** Events per user (rate-limiter-flexible, in memory or in Redis). */
+  eventLimiter: RateLimiterAbstract;
 }
 
 export interface RealtimeContext extends RealtimeDeps, HandlerContext {

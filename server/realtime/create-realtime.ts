@@ -6,7 +6,7 @@
  */
 import { randomUUID } from "node:crypto";
 import type { Server as HttpServer } from "node:http";
-import { RateLimiterMemory, RateLimiterRes, type RateLimiterAbstract } from "rate-limiter-flexible";
+import { RateLimiterRes } from "rate-limiter-flexible";
 import { Server, type ServerOptions } from "socket.io";
 import type { Dialog } from "../core/dialogs";
 import type { UserProfile } from "../core/types";
@@ -33,7 +33,6 @@ export interface Realtime {
 export interface RealtimeExtras {
   /** e.g. the Redis adapter, when several nodes share rooms. */
   adapter?: ServerOptions["adapter"];
-  eventLimiter?: RateLimiterAbstract;
 }
 
 /** Same-origin only: a page on another site must not open a socket with our users' cookies. */
@@ -58,9 +57,6 @@ export function createRealtime(httpServer: HttpServer, deps: RealtimeDeps, extra
     allowRequest: (req, callback) => callback(null, sameOrigin(req.headers)),
     ...(extras.adapter ? { adapter: extras.adapter } : {}),
   });
-  const limiter =
-    extras.eventLimiter ??
-    new RateLimiterMemory({ keyPrefix: "events", points: deps.eventsBurst, duration: Math.max(1, Math.ceil(deps.eventsBurst / deps.eventsPerSecond)) });
   const { messenger, logger, bus } = deps;
   const arrivals = new Map<string, Promise<void>>();
   const proposals = new Map<string, (result: { dialog: Dialog; created: boolean } | null) => void>();
@@ -81,7 +77,7 @@ export function createRealtime(httpServer: HttpServer, deps: RealtimeDeps, extra
     io,
     signingOut: new Set(),
     allowEvent: (userId) =>
-      limiter.consume(userId).then(
+      deps.eventLimiter.consume(userId).then(
         () => true,
         (err: unknown) => {
           if (err instanceof RateLimiterRes) return false;

@@ -15,6 +15,7 @@ import { Accounts } from "../../server/auth/accounts";
 import { openDatabase } from "../../server/persistence/database";
 import { UserRepository } from "../../server/persistence/user-repository";
 import { ChildServer, freePort } from "./child-server";
+import { destroyTransport } from "./test-server";
 
 export interface ChaosOptions {
   pairs: number;
@@ -55,11 +56,15 @@ interface Tab {
   client: MessengerClient;
 }
 
+/** Cuts a connected client's TCP connection (no close frame); false when it is not connected now. */
 function cut(socket: ClientSocket): boolean {
-  const tcp = (socket.io.engine as unknown as { transport?: { ws?: { _socket?: import("node:net").Socket } } } | undefined)?.transport?.ws?._socket;
-  if (!socket.connected || !tcp) return false;
-  tcp.destroy();
-  return true;
+  if (!socket.connected) return false;
+  try {
+    destroyTransport(socket);
+    return true;
+  } catch {
+    return false; // between transports: nothing to cut
+  }
 }
 
 export async function runChaos(o: ChaosOptions): Promise<ChaosFigures> {
