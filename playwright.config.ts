@@ -37,8 +37,8 @@ export default defineConfig({
   },
   projects: [{ name: "chromium", use: { ...devices["Desktop Chrome"], viewport: { width: 1100, height: 720 } } }],
   webServer: {
-    // A fresh database for every run; the pages must be built first (`npm test` does it).
-    command: "rm -rf .data/e2e && npx --no-install tsx server/index.ts",
+    // The compiled server on a fresh database for every run; `npm test` builds it first (stage build).
+    command: "rm -rf .data/e2e && node dist/server/index.js",
     url: `http://127.0.0.1:${E2E_PORT}/healthz`,
     reuseExistingServer: false,
     timeout: 120_000,

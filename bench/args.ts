@@ -9,10 +9,10 @@ export const HELP = `Usage: npm run bench -- [options]
 
   --scenario LIST    comma-separated: ${SCENARIOS.join(", ")} | all (default all)
   --users N          users of every selected scenario (defaults: steady 1000, login-storm 2000,
-                     idle-capacity 10000, abandoned 200 = 100 victims, multi-node 1000)
+                     idle-capacity 10000, abandoned 200 = 100 victims, multi-node 240)
   --rate R           steady / multi-node: messages per second per user (default 2)
-  --seconds T        steady / multi-node: measured seconds (20); login-storm: login window (10);
-                     idle-capacity: idle period (10)
+  --seconds T        steady: measured seconds (20); multi-node: per phase, 4 phases (10);
+                     login-storm: login window (10); idle-capacity: idle period (10)
   --warmup S         steady / multi-node: warm-up seconds before measuring (2)
   --kill K           abandoned: clients killed (default 100, half loud, half silent)
   --scale F          multiply every default size by F, e.g. 0.1 for a quick run (default 1)
@@ -71,7 +71,8 @@ export function parseCli(argv: string[]): Args {
   });
   const list = (values.scenario ?? "all").split(",").map((s) => s.trim());
   const scenarios = list.includes("all") ? [...SCENARIOS] : list;
-  for (const s of scenarios) if (!(SCENARIOS as readonly string[]).includes(s)) throw new Error(`unknown scenario "${s}" (one of ${SCENARIOS.join(", ")})`);
+  for (const s of scenarios)
+    if (!(SCENARIOS as readonly string[]).includes(s)) throw new Error(`unknown scenario "${s}" (one of ${SCENARIOS.join(", ")})`);
   const args: Args = {
     scenarios: scenarios as ScenarioName[],
     rate: num(values.rate, "rate", 0.1, 100) ?? 2,

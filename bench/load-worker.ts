@@ -6,7 +6,17 @@
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { readProc } from "./proc-stats";
 import { newKey, now, VirtualUser } from "./virtual-user";
-import type { CommandName, ConnectResult, KillOutcome, Reply, Request, SteadyArgs, SteadyResult, WorkerCommands, WorkerUser } from "./worker-protocol";
+import type {
+  CommandName,
+  ConnectResult,
+  KillOutcome,
+  Reply,
+  Request,
+  SteadyArgs,
+  SteadyResult,
+  WorkerCommands,
+  WorkerUser,
+} from "./worker-protocol";
 
 interface Member extends WorkerUser {
   vu: VirtualUser;
@@ -114,13 +124,19 @@ async function connect(args: WorkerCommands["connect"]["args"]): Promise<Connect
     if (at !== undefined) await sleepUntil(at);
     const startedAt = now();
     try {
-      results.push({ index, ok: true, startedAt, welcomeAt: await m.vu.connect(m.url, args.timeoutMs) });
+      const welcomeAt = await m.vu.connect(m.url, args.timeoutMs);
+      results.push({ index, ok: true, startedAt, welcomeAt, ...(m.vu.serverId ? { serverId: m.vu.serverId } : {}) });
     } catch (err) {
       results.push({ index, ok: false, startedAt, error: (err as Error).message });
     }
   };
   if (args.at) await Promise.all(args.indices.map((index, i) => one(index, i)));
-  else await pool(args.indices.map((index, i) => [index, i] as const), args.concurrency, ([index, i]) => one(index, i));
+  else
+    await pool(
+      args.indices.map((index, i) => [index, i] as const),
+      args.concurrency,
+      ([index, i]) => one(index, i),
+    );
   return results;
 }
 
@@ -213,7 +229,8 @@ async function kill(args: WorkerCommands["kill"]["args"]): Promise<KillOutcome[]
     }),
   );
   const end = now() + args.waitMs;
-  const done = () => [...victims.values()].every((v) => Number.isNaN(v.killedAt) || (v.closedAt !== undefined && v.offlineAt !== undefined));
+  const done = () =>
+    [...victims.values()].every((v) => Number.isNaN(v.killedAt) || (v.closedAt !== undefined && v.offlineAt !== undefined));
   while (now() < end && !done()) await new Promise((r) => setTimeout(r, 20));
   return [...victims.values()].map(({ peerIndex: _, ...v }) => v);
 }
@@ -253,6 +270,17 @@ const handlers: { [C in CommandName]: (args: WorkerCommands[C]["args"]) => Promi
     loopDelay.reset();
     return s;
   },
+  async setNodes({ nodes }) {
+    let set = 0;
+    for (const [index, node] of nodes) {
+      const m = members.get(index);
+      if (m) {
+        m.node = node;
+        set++;
+      }
+    }
+    return { set };
+  },
   async closeAll() {
     const n = members.size;
     for (const m of members.values()) m.vu.close();
@@ -265,7 +293,8 @@ process.on("message", (msg: Request) => {
   const handler = handlers[msg.cmd] as (args: unknown) => Promise<unknown>;
   handler(msg.args).then(
     (result) => process.send!({ id: msg.id, ok: true, result } satisfies Reply),
-    (err: unknown) => process.send!({ id: msg.id, ok: false, error: (err as Error)?.stack ?? String(err) } satisfies Reply),
+    (err: unknown) =>
+      process.send!({ id: msg.id, ok: false, error: err instanceof Error ? (err.stack ?? err.message) : String(err) } satisfies Reply),
   );
 });
 process.on("disconnect", () => process.exit(0));

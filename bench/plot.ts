@@ -73,7 +73,8 @@ function panel(p: Panel, ox: number, oy: number): string {
     lo = Math.min(0, lo);
     hi = hi === lo ? lo + 1 : hi * 1.05;
   }
-  const X = (v: number) => M.l + (p.log ? (Math.log10(Math.max(v, lo)) - Math.log10(lo)) / (Math.log10(hi) - Math.log10(lo)) : (v - lo) / (hi - lo)) * pw;
+  const X = (v: number) =>
+    M.l + (p.log ? (Math.log10(Math.max(v, lo)) - Math.log10(lo)) / (Math.log10(hi) - Math.log10(lo)) : (v - lo) / (hi - lo)) * pw;
   const Y = (f: number) => M.t + (1 - f) * ph;
   out.push(`<rect x="${M.l}" y="${M.t}" width="${pw}" height="${ph}" fill="none" stroke="#999"/>`);
   for (const t of niceTicks(lo, hi, p.log)) {
@@ -92,7 +93,9 @@ function panel(p: Panel, ox: number, oy: number): string {
     const x = X(v.x);
     const right = x > M.l + pw * 0.75; // label on the left of the line near the right edge
     out.push(`<line x1="${x}" x2="${x}" y1="${M.t}" y2="${M.t + ph}" stroke="${v.color}" stroke-dasharray="5,4" stroke-width="1.5"/>`);
-    out.push(`<text x="${right ? x - 4 : x + 4}" y="${M.t + 28 + 14 * i}" text-anchor="${right ? "end" : "start"}" font-size="11" fill="${v.color}">${esc(v.label)}</text>`);
+    out.push(
+      `<text x="${right ? x - 4 : x + 4}" y="${M.t + 28 + 14 * i}" text-anchor="${right ? "end" : "start"}" font-size="11" fill="${v.color}">${esc(v.label)}</text>`,
+    );
   });
   p.series.forEach((s, i) => {
     if (s.points.length === 0) return;
@@ -190,6 +193,9 @@ export function renderPng(svg: string): Buffer {
   } catch {
     /* not there: system fonts only */
   }
-  const resvg = new Resvg(svg, { font: { loadSystemFonts: true, fontFiles, defaultFontFamily: "DejaVu Sans" }, fitTo: { mode: "original" } });
+  const resvg = new Resvg(svg, {
+    font: { loadSystemFonts: true, fontFiles, defaultFontFamily: "DejaVu Sans" },
+    fitTo: { mode: "original" },
+  });
   return resvg.render().asPng();
 }

@@ -57,14 +57,24 @@ export function tally(results: ConnectResult[]): ConnectTally {
 }
 
 /** Connects the given users as fast as `concurrency` per worker allows. */
-export async function connectAll(pool: WorkerPool, users: WorkerUser[], workerOf: (u: WorkerUser) => number, concurrency = 50, timeoutMs = 30_000): Promise<ConnectTally> {
+export async function connectAll(
+  pool: WorkerPool,
+  users: WorkerUser[],
+  workerOf: (u: WorkerUser) => number,
+  concurrency = 50,
+  timeoutMs = 30_000,
+): Promise<ConnectTally> {
   const shares: number[][] = Array.from({ length: pool.size }, () => []);
   for (const u of users) shares[workerOf(u) % pool.size]!.push(u.index);
   const results = await pool.all("connect", (w) => ({ indices: shares[w]!, concurrency, timeoutMs }));
   return tally(results.flat());
 }
 
-export async function openAll(pool: WorkerPool, pairs: [number, number][], workerOf: Map<number, number>): Promise<{ opened: number; errors: string[] }> {
+export async function openAll(
+  pool: WorkerPool,
+  pairs: [number, number][],
+  workerOf: Map<number, number>,
+): Promise<{ opened: number; errors: string[] }> {
   const shares: [number, number][][] = Array.from({ length: pool.size }, () => []);
   for (const pair of pairs) shares[workerOf.get(pair[0])!]!.push(pair);
   const results = await pool.all("open", (w) => ({ pairs: shares[w]!, concurrency: 50 }));

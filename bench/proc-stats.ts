@@ -41,7 +41,9 @@ export function readProc(pid: number): ProcSample | null {
 
 export function openFilesLimit(pid: number | "self" = "self"): string {
   try {
-    const line = readFileSync(`/proc/${pid}/limits`, "utf8").split("\n").find((l) => l.startsWith("Max open files"));
+    const line = readFileSync(`/proc/${pid}/limits`, "utf8")
+      .split("\n")
+      .find((l) => l.startsWith("Max open files"));
     const [soft, hard] = line?.replace("Max open files", "").trim().split(/\s+/) ?? [];
     return `${soft ?? "?"} (hard ${hard ?? "?"})`;
   } catch {

@@ -49,7 +49,8 @@ export interface Report {
 }
 
 const show = (v: Figure): string => (v === null || (typeof v === "number" && Number.isNaN(v)) ? "–" : String(v));
-const verdict = (r: ScenarioResult) => (r.status === "skipped" ? "skipped" : r.status === "failed" ? "FAILED to run" : r.met === null ? "not judged" : r.met ? "met" : "NOT met");
+const verdict = (r: ScenarioResult) =>
+  r.status === "skipped" ? "skipped" : r.status === "failed" ? "FAILED to run" : r.met === null ? "not judged" : r.met ? "met" : "NOT met";
 
 export function toMarkdown(report: Report, plotFile: string | null): string {
   const m = report.machine;
@@ -69,7 +70,13 @@ export function toMarkdown(report: Report, plotFile: string | null): string {
   for (const r of report.results) {
     lines.push(`## ${r.name} — ${verdict(r)}`, "", `Target: ${r.target}`, "");
     if (r.reason) lines.push(`${r.status === "skipped" ? "Skipped" : "Failed"}: ${r.reason}`, "");
-    if (Object.keys(r.params).length) lines.push(`Parameters: ${Object.entries(r.params).map(([k, v]) => `${k}=${show(v)}`).join(", ")}`, "");
+    if (Object.keys(r.params).length)
+      lines.push(
+        `Parameters: ${Object.entries(r.params)
+          .map(([k, v]) => `${k}=${show(v)}`)
+          .join(", ")}`,
+        "",
+      );
     if (Object.keys(r.figures).length) {
       lines.push("| figure | value |", "|---|---|");
       for (const [k, v] of Object.entries(r.figures)) lines.push(`| ${k} | ${show(v)} |`);
@@ -87,7 +94,13 @@ export function printResult(r: ScenarioResult, log: (line: string) => void): voi
   log(`   target: ${r.target}`);
   const entries = Object.entries(r.figures);
   for (let i = 0; i < entries.length; i += 3) {
-    log("   " + entries.slice(i, i + 3).map(([k, v]) => `${k}=${show(v)}`).join("  "));
+    log(
+      "   " +
+        entries
+          .slice(i, i + 3)
+          .map(([k, v]) => `${k}=${show(v)}`)
+          .join("  "),
+    );
   }
   for (const n of r.notes) log(`   note: ${n}`);
 }

@@ -31,7 +31,7 @@ const SCENARIO: Record<ScenarioName, Scenario> = {
 
 const log = (line: string) => console.log(line);
 // A stray rejection in a scenario's background task must not take down the run (and orphan nothing).
-process.on("unhandledRejection", (err) => log(`bench: unhandled rejection: ${(err as Error)?.message ?? String(err)}`));
+process.on("unhandledRejection", (err) => log(`bench: unhandled rejection: ${err instanceof Error ? err.message : String(err)}`));
 
 async function main(): Promise<number> {
   const argv = process.argv.slice(2);
@@ -73,7 +73,17 @@ async function main(): Promise<number> {
     try {
       result = await withTimeLimit(SCENARIO[name](options), args.timeLimit * 1000, name);
     } catch (err) {
-      result = { name, status: "failed", reason: (err as Error).message.split("\n")[0], target: "", met: null, params: {}, figures: {}, notes: [], seconds: round((now() - started) / 1000, 1) };
+      result = {
+        name,
+        status: "failed",
+        reason: (err as Error).message.split("\n")[0],
+        target: "",
+        met: null,
+        params: {},
+        figures: {},
+        notes: [],
+        seconds: round((now() - started) / 1000, 1),
+      };
     }
     if (profDir && result.status === "ok") result.notes.push(...profileNotes(join(profDir, name), result));
     result.figures.machineLoadAverage1m = round(loadavg()[0]!, 2);

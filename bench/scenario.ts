@@ -11,7 +11,7 @@ export interface BenchOptions {
   scale: number;
   cpuProfDir?: string;
   timeLimitSeconds: number;
-  log(line: string): void;
+  log: (line: string) => void;
 }
 
 export type Figure = number | string | boolean | null;

@@ -3,16 +3,15 @@
  *  - most users are inserted straight into the database through the app's own UserRepository
  *    (before the server starts, on the same SQLite file), all sharing one real argon2id hash, and get
  *    a session cookie minted the way next-auth mints it (`encode` from next-auth/jwt, same secret,
- *    token {sub, name, sid});
+ *    token {sub, name, sid}) for a Session row stored the way a sign-in stores it;
  *  - a sample signs up and signs in through the real endpoints (virtual-user.ts), to show the
  *    shortcut produces the same kind of session.
  * App-specific like virtual-user.ts: another server needs its own version of this file.
  */
-import { randomUUID } from "node:crypto";
-import { encode } from "next-auth/jwt";
 import { hashPassword } from "../server/auth/password";
 import { openDatabase } from "../server/persistence/database";
 import { UserRepository } from "../server/persistence/user-repository";
+import { storedSessionCookie } from "../test/support/session-cookie";
 import { now, signIn, signUp, type Identity } from "./virtual-user";
 
 export const BENCH_PASSWORD = "bench-password-0123";
@@ -48,7 +47,13 @@ export async function seedUsers(opts: {
           return user;
         }),
       );
-      for (const u of made) out.push({ id: u.id, name: u.displayName, cookie: await mintCookie(u.id, u.displayName, opts.secret) });
+      for (const u of made) {
+        out.push({
+          id: u.id,
+          name: u.displayName,
+          cookie: await storedSessionCookie(database.db, { id: u.id, name: u.displayName }, opts.secret),
+        });
+      }
     }
     return out;
   } finally {
@@ -56,13 +61,12 @@ export async function seedUsers(opts: {
   }
 }
 
-export async function mintCookie(userId: string, name: string, secret: string): Promise<string> {
-  const token = await encode({ token: { sub: userId, name, sid: randomUUID() }, secret });
-  return `next-auth.session-token=${token}`;
-}
-
 /** Signs `count` new users up and in through the real HTTP endpoints, a few at a time. */
-export async function realSignUps(baseUrl: string, count: number, prefix: string): Promise<{ users: Identity[]; msPerUser: number | null }> {
+export async function realSignUps(
+  baseUrl: string,
+  count: number,
+  prefix: string,
+): Promise<{ users: Identity[]; msPerUser: number | null }> {
   const users: Identity[] = [];
   const t0 = now();
   for (let i = 0; i < count; i += 4) {

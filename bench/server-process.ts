@@ -19,7 +19,11 @@ export async function ensureBuild(log: (line: string) => void): Promise<void> {
   const built = () => existsSync(`${ROOT}.next/BUILD_ID`);
   if (built()) return;
   log("no .next/BUILD_ID: building the pages first (npx next build)…");
-  const r = spawnSync("npx", ["--no-install", "next", "build"], { cwd: ROOT, encoding: "utf8", env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1" } });
+  const r = spawnSync("npx", ["--no-install", "next", "build"], {
+    cwd: ROOT,
+    encoding: "utf8",
+    env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1" },
+  });
   if (r.status === 0) return;
   if (!/Another next build process is already running/.test(`${r.stdout}${r.stderr}`)) {
     throw new Error(`next build failed with exit code ${r.status}:\n${r.stdout}\n${r.stderr}`);
@@ -99,10 +103,10 @@ export class ServerProcess {
       for (const line of lines) this.record(line);
     });
     const deadline = Date.now() + timeoutMs;
-    let exited = false;
-    void this.exited.then(() => (exited = true));
+    const state = { exited: false };
+    void this.exited.then(() => (state.exited = true));
     while (!(await this.healthy())) {
-      if (exited) throw new Error(`server exited during start: ${this.stderr || this.log.tail.join("\n")}`);
+      if (state.exited) throw new Error(`server exited during start: ${this.stderr || this.log.tail.join("\n")}`);
       if (Date.now() > deadline) throw new Error(`server did not answer /healthz within ${timeoutMs} ms: ${this.stderr}`);
       await new Promise((r) => setTimeout(r, 200));
     }
@@ -121,15 +125,15 @@ export class ServerProcess {
     if (!child) return "not running";
     this.sampler?.stop();
     child.kill("SIGTERM");
-    let killed = false;
+    const outcome = { killed: false };
     const timer = setTimeout(() => {
-      killed = true;
+      outcome.killed = true;
       child.kill("SIGKILL");
     }, graceMs);
     await this.exited;
     clearTimeout(timer);
     this.child = null;
-    return killed ? "killed" : "stopped";
+    return outcome.killed ? "killed" : "stopped";
   }
 
   private async healthy(): Promise<boolean> {

@@ -3,6 +3,7 @@
  * on 127.0.0.1 and stopped afterwards. The server's settings are the app's own (server/config.ts);
  * the harness only raises the limits that would distort load (event rate, sign-in attempts).
  */
+import type { ChildProcess } from "node:child_process";
 import { randomBytes, randomUUID } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -11,12 +12,20 @@ import pg from "pg";
 import { createClient } from "redis";
 import { loadConfig, type Config } from "../server/config";
 import { databaseKind } from "../server/persistence/database";
+import { haproxyMissing, startLoadBalancer } from "../scripts/load-balancer.mjs";
 import { realSignUps, seedUsers, type SeedReport } from "./seed-users";
 import { ensureBuild, freePort, ServerProcess } from "./server-process";
 import { now, type Identity } from "./virtual-user";
 
 /** Server settings a reader may set for a bench run; passed through to the server when set. */
-const PASS_THROUGH = ["HEARTBEAT_INTERVAL_MS", "HEARTBEAT_TIMEOUT_MS", "PRESENCE_GRACE_MS", "PRESENCE_BATCH_MS", "MAX_DIALOGS_PER_USER", "RESTORE_GRACE_MS"];
+const PASS_THROUGH = [
+  "HEARTBEAT_INTERVAL_MS",
+  "HEARTBEAT_TIMEOUT_MS",
+  "PRESENCE_GRACE_MS",
+  "PRESENCE_BATCH_MS",
+  "MAX_DIALOGS_PER_USER",
+  "RESTORE_GRACE_MS",
+];
 
 export interface StackOptions {
   users: number;
@@ -28,11 +37,15 @@ export interface StackOptions {
   redisUrl?: string;
   env?: Record<string, string>;
   cpuProfDir?: string;
-  log(line: string): void;
+  /** Put the project's load balancer (HAProxy, scripts/load-balancer.mjs) in front of the nodes. */
+  balancer?: boolean;
+  log: (line: string) => void;
 }
 
 export interface Stack {
   servers: ServerProcess[];
+  /** The balancer's URL, when there is one. */
+  balancerUrl: string | null;
   users: Identity[];
   seed: SeedReport;
   config: Config;
@@ -60,13 +73,21 @@ export async function startStack(o: StackOptions): Promise<Stack> {
     EVENTS_PER_SECOND: "100000",
     EVENTS_BURST: "100000",
     MAX_CONNECTIONS_PER_USER: "5",
-    SIGNIN_ATTEMPTS_PER_MINUTE: "100000",
+    SIGNIN_ATTEMPTS_PER_IP_PER_MINUTE: "100000",
+    SIGNIN_ATTEMPTS_PER_NAME_AND_IP: "100000",
+    SIGNUPS_PER_IP_PER_MINUTE: "100000",
   };
   for (const k of PASS_THROUGH) if (process.env[k]) env[k] = process.env[k]!;
   Object.assign(env, o.env);
   const config = loadConfig(env);
   const servers: ServerProcess[] = [];
+  let balancer: ChildProcess | null = null;
   const stop = async () => {
+    if (balancer && balancer.exitCode === null) {
+      const exited = new Promise((r) => balancer?.once("exit", r));
+      balancer.kill("SIGTERM");
+      await exited;
+    }
     const ends = await Promise.all(servers.map((s) => s.stop()));
     const killed = ends.filter((e) => e === "killed").length;
     if (killed) o.log(`  ${killed} server(s) did not stop within 10 s of SIGTERM and were killed`);
@@ -86,10 +107,21 @@ export async function startStack(o: StackOptions): Promise<Stack> {
     }
     await Promise.all(servers.map((s) => s.start()));
     o.log(`  server${servers.length > 1 ? "s" : ""} up: ${servers.map((s) => `${s.url} (pid ${s.pid})`).join(", ")}`);
+    let balancerUrl: string | null = null;
+    if (o.balancer) {
+      const missing = haproxyMissing();
+      if (missing) throw new Error(missing);
+      const port = await freePort();
+      balancer = startLoadBalancer({ port, backends: servers.map((s) => new URL(s.url).host), stdio: "ignore" });
+      balancerUrl = `http://127.0.0.1:${port}`;
+      await waitUntilServing(balancerUrl);
+      o.log(`  load balancer (HAProxy) up: ${balancerUrl} (pid ${balancer.pid})`);
+    }
     const signed = await realSignUps(servers[0]!.url, real, "real");
     if (real > 0) o.log(`  ${real} users signed up + signed in through the real endpoints, ${signed.msPerUser!.toFixed(0)} ms each`);
     return {
       servers,
+      balancerUrl,
       users: [...signed.users, ...direct],
       seed: { direct: direct.length, realSignUps: real, realMsPerUser: signed.msPerUser, seedSeconds },
       config,
@@ -101,6 +133,19 @@ export async function startStack(o: StackOptions): Promise<Stack> {
     await stop();
     if (tail.length) (err as Error).message += ` (server log: ${tail.join(" | ")})`;
     throw err;
+  }
+}
+
+async function waitUntilServing(url: string): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const ok = await fetch(`${url}/readyz`).then(
+      (r) => r.status === 200,
+      () => false,
+    );
+    if (ok) return;
+    if (Date.now() > deadline) throw new Error(`${url} did not pass requests within 10 s`);
+    await new Promise((r) => setTimeout(r, 100));
   }
 }
 

@@ -11,7 +11,7 @@ export interface Summary {
 }
 
 export function sorted(values: ArrayLike<number>): Float64Array {
-  return Float64Array.from(values as ArrayLike<number>).sort();
+  return Float64Array.from(values).sort();
 }
 
 /** Nearest-rank percentile of an ascending array; NaN when empty. */
@@ -55,7 +55,7 @@ export function concat(parts: ArrayLike<number>[]): Float64Array {
   const out = new Float64Array(total);
   let at = 0;
   for (const p of parts) {
-    out.set(p as ArrayLike<number>, at);
+    out.set(p, at);
     at += p.length;
   }
   return out;

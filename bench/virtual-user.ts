@@ -16,6 +16,7 @@
 import type { Socket as TcpSocket } from "node:net";
 import { io, type Socket } from "socket.io-client";
 import type { ClientToServerEvents, ServerToClientEvents } from "../lib/contract/events";
+import { request } from "../lib/client/request";
 
 export interface Credentials {
   username: string;
@@ -58,7 +59,8 @@ type AppSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 export async function signUp(baseUrl: string, creds: Credentials): Promise<{ id: string; name: string }> {
   const res = await fetch(`${baseUrl}/api/register`, {
     method: "POST",
-    headers: { "content-type": "application/json" },
+    // A non-browser client says where it comes from (the server refuses cross-origin posts).
+    headers: { "content-type": "application/json", origin: new URL(baseUrl).origin },
     body: JSON.stringify(creds),
   });
   const body = (await res.json().catch(() => ({}))) as { user?: { id: string; name: string }; error?: string };
@@ -74,16 +76,21 @@ export async function signIn(baseUrl: string, creds: Credentials): Promise<strin
   const res = await fetch(`${baseUrl}/api/auth/callback/credentials`, {
     method: "POST",
     redirect: "manual",
-    headers: { "content-type": "application/x-www-form-urlencoded", cookie: csrfCookie },
+    headers: { "content-type": "application/x-www-form-urlencoded", cookie: csrfCookie, origin: new URL(baseUrl).origin },
     body: new URLSearchParams({ csrfToken, username: creds.username, password: creds.password, json: "true" }).toString(),
   });
-  const session = cookiePairs(res.headers.getSetCookie()).split("; ").filter((c) => c.startsWith("next-auth.session-token"));
+  const session = cookiePairs(res.headers.getSetCookie())
+    .split("; ")
+    .filter((c) => c.startsWith("next-auth.session-token"));
   if (session.length === 0) throw new Error(`sign-in of ${creds.username} failed: HTTP ${res.status}, no session cookie`);
   return session.join("; ");
 }
 
 function cookiePairs(setCookies: string[]): string {
-  return setCookies.map((c) => c.split(";")[0]!.trim()).filter((c) => c.length > 0 && !c.endsWith("=")).join("; ");
+  return setCookies
+    .map((c) => c.split(";")[0]!.trim())
+    .filter((c) => c.length > 0 && !c.endsWith("="))
+    .join("; ");
 }
 
 let keyCounter = 0;
@@ -92,6 +99,8 @@ export const newKey = (): string => `b${process.pid.toString(36)}-${(++keyCounte
 
 export class VirtualUser {
   private socket: AppSocket | null = null;
+  /** The node that welcomed this user last (several nodes behind a balancer: which one it landed on). */
+  serverId: string | null = null;
 
   constructor(
     readonly identity: Identity,
@@ -115,7 +124,13 @@ export class VirtualUser {
     const h = this.handlers;
     const self = this.identity.id;
     socket.on("message:new", (m) => h.message?.({ conversationId: m.dialogId, senderId: m.senderId, key: m.clientKey }, now()));
-    socket.on("presence:delta", (d) => h.presenceDelta?.(d.online.map((u) => u.id), d.offline, now()));
+    socket.on("presence:delta", (d) =>
+      h.presenceDelta?.(
+        d.online.map((u) => u.id),
+        d.offline,
+        now(),
+      ),
+    );
     socket.on("dialog:closed", (c) => h.conversationClosed?.(c.dialogId, c.peer.id, now()));
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => fail(new Error("no welcome in time")), timeoutMs);
@@ -127,9 +142,13 @@ export class VirtualUser {
       socket.once("connect_error", fail);
       socket.once("session:welcome", (w) => {
         const at = now();
+        this.serverId = w.serverId;
         clearTimeout(timer);
         socket.off("connect_error", fail);
-        h.presenceSnapshot?.(w.users.map((u) => u.id).filter((id) => id !== self), at);
+        h.presenceSnapshot?.(
+          w.users.map((u) => u.id).filter((id) => id !== self),
+          at,
+        );
         resolve(at);
       });
     });
@@ -137,7 +156,7 @@ export class VirtualUser {
 
   /** Opens (or finds) the conversation with `peerId`; resolves with its id. */
   async openConversation(peerId: string, timeoutMs = 10_000): Promise<string> {
-    const res = await this.live().timeout(timeoutMs).emitWithAck("dialog:open", { peerId });
+    const res = await request(this.live(), "dialog:open", { peerId }, timeoutMs);
     if (!res.ok) throw new Error(`open refused: ${res.error}`);
     return res.dialog.id;
   }
@@ -165,8 +184,8 @@ export class VirtualUser {
     } else {
       tcp.pause();
       tcp.removeAllListeners("data");
-      tcp.write = (() => true) as TcpSocket["write"];
-      tcp.end = (() => tcp) as TcpSocket["end"];
+      tcp.write = () => true;
+      tcp.end = () => tcp;
       // The client's own ping check would otherwise notice and react on its own.
       this.socket.io.engine.removeAllListeners();
     }

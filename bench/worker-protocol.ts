@@ -16,6 +16,8 @@ export interface ConnectResult {
   /** When the client started to connect, and when the server welcomed it (shared clock, epoch ms). */
   startedAt?: number;
   welcomeAt?: number;
+  /** The node that welcomed it (behind a balancer, where it landed). */
+  serverId?: string;
   error?: string;
 }
 
@@ -91,6 +93,8 @@ export interface WorkerCommands {
   kill: { args: { orders: KillOrder[]; waitMs: number }; result: KillOutcome[] };
   stats: { args: Record<string, never>; result: WorkerStats };
   closeAll: { args: Record<string, never>; result: { closed: number } };
+  /** Records which node each user landed on (behind a balancer), for the same-/cross-node split. */
+  setNodes: { args: { nodes: [index: number, node: number][] }; result: { set: number } };
 }
 
 export type CommandName = keyof WorkerCommands;

@@ -66,7 +66,7 @@ export class WorkerPool {
     if (!child) throw new Error(`no worker ${worker}`);
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      this.pending.set(id, { resolve: resolve, reject });
       child.send({ id, cmd, args });
     });
   }
@@ -111,6 +111,6 @@ export class WorkerPool {
   async close(): Promise<void> {
     await this.all("closeAll", () => ({})).catch(() => {});
     for (const child of this.children) child.disconnect();
-    await Promise.all(this.children.map((c) => (c.exitCode !== null ? null : new Promise((r) => c.once("exit", r)))));
+    await Promise.all(this.children.map((c) => (c.exitCode !== null ? Promise.resolve() : new Promise((r) => c.once("exit", r)))));
   }
 }

@@ -23,4 +23,8 @@ export const E2E_ENV: Record<string, string> = {
   PRESENCE_GRACE_MS: String(E2E_TIMEOUTS.graceMs),
   HEARTBEAT_INTERVAL_MS: String(E2E_TIMEOUTS.heartbeatIntervalMs),
   HEARTBEAT_TIMEOUT_MS: String(E2E_TIMEOUTS.heartbeatTimeoutMs),
+  // Every browser of the suite signs up and in from 127.0.0.1, dozens a minute: per-address limits are
+  // raised here (test/integration covers them at their defaults).
+  SIGNUPS_PER_IP_PER_MINUTE: "1000",
+  SIGNIN_ATTEMPTS_PER_IP_PER_MINUTE: "1000",
 };

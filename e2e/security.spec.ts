@@ -2,7 +2,7 @@
  * Hostile text is shown as text, pages carry a CSP and the usual headers, the session cookie is
  * httpOnly and SameSite, and sign-up explains its rules.
  */
-import { bodiesIn, createPerson, dialogWith, expect, promptOf, test, uniqueName, userButton } from "./fixtures";
+import { API_HEADERS, bodiesIn, createPerson, dialogWith, expect, promptOf, test, uniqueName, userButton } from "./fixtures";
 
 const HOSTILE = [
   `<img src=x onerror=alert(1)>`,
@@ -43,6 +43,8 @@ test("pages send a nonce-based CSP and security headers; the session cookie is h
   const headers = res!.headers();
   expect(headers["content-security-policy"]).toMatch(/script-src 'self' 'nonce-[^']+' 'strict-dynamic'/);
   expect(headers["content-security-policy"]).toContain("frame-ancestors 'none'");
+  // Connections only to the app's own origin (its WebSocket included), no ws:/wss: to anywhere.
+  expect(headers["content-security-policy"]).toMatch(/connect-src 'self' ws:\/\/127\.0\.0\.1:\d+;/);
   expect(headers["x-frame-options"]).toBe("DENY");
   expect(headers["x-content-type-options"]).toBe("nosniff");
 
@@ -58,27 +60,37 @@ test("sign-up explains bad names, short passwords and taken names; the API answe
   await page.getByLabel("Username").fill("bad name!");
   await page.getByLabel("Password").fill("long enough password");
   await page.getByRole("button", { name: "Create account" }).click();
-  await expect(page.locator(".auth-card [role=alert]")).toContainText("letters, digits");
+  // The rule in words under the field, tied to it (its accessible description).
+  await expect(page.getByText("Username may use letters, digits, dot, dash and underscore only.")).toBeVisible();
+  await expect(page.getByLabel("Username")).toHaveAccessibleDescription(/may use letters, digits/);
 
   const taken = await createPerson(browser, "dave");
   await page.getByLabel("Username").fill(taken.name.toUpperCase());
   await page.getByRole("button", { name: "Create account" }).click();
-  await expect(page.locator(".auth-card [role=alert]")).toContainText("taken");
+  await expect(page.getByLabel("Username")).toHaveAccessibleDescription(/taken/);
   await taken.context.close();
 
   const api = page.request;
-  expect((await api.post("/api/register", { data: Buffer.from("{not json"), headers: { "content-type": "application/json" } })).status()).toBe(400);
-  const invalid = await api.post("/api/register", { data: { username: "ab", password: "short" } });
+  expect(
+    (
+      await api.post("/api/register", { data: Buffer.from("{not json"), headers: { "content-type": "application/json", ...API_HEADERS } })
+    ).status(),
+  ).toBe(400);
+  const invalid = await api.post("/api/register", { data: { username: "ab", password: "short" }, headers: API_HEADERS });
   expect(invalid.status()).toBe(422);
-  expect((await invalid.json()).issues.length).toBe(2);
+  expect(((await invalid.json()) as { issues: unknown[] }).issues.length).toBe(2);
   const name = uniqueName("erin");
-  expect((await api.post("/api/register", { data: { username: name, password: "correct horse battery" } })).status()).toBe(201);
-  expect((await api.post("/api/register", { data: { username: name, password: "correct horse battery" } })).status()).toBe(409);
+  expect(
+    (await api.post("/api/register", { data: { username: name, password: "correct horse battery" }, headers: API_HEADERS })).status(),
+  ).toBe(201);
+  expect(
+    (await api.post("/api/register", { data: { username: name, password: "correct horse battery" }, headers: API_HEADERS })).status(),
+  ).toBe(409);
 
   // Wrong password: a clear message, no session.
   await page.goto("/sign-in");
   await page.getByLabel("Username").fill(name);
   await page.getByLabel("Password").fill("wrong password here");
   await page.getByRole("button", { name: "Sign in" }).click();
-  await expect(page.locator(".auth-card [role=alert]")).toContainText("Wrong username or password");
+  await expect(page.getByRole("form", { name: "Sign in" }).getByRole("alert")).toContainText("Wrong username or password");
 });

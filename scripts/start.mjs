@@ -1,8 +1,8 @@
-// `npm start`: build the pages if the sources changed, then run the server (Next + Socket.IO, one port).
-import { spawn } from "node:child_process";
+// `npm start`: build if anything changed, then run the compiled server (Next + Socket.IO on one port)
+// in this very process: one node process, which receives the signals itself. In production, build
+// once (`npm run build`) and run `node dist/server/index.js` directly.
 import { ensureBuild } from "./build-if-stale.mjs";
 
+process.env.NEXT_TELEMETRY_DISABLED ??= "1";
 ensureBuild();
-const child = spawn("npx", ["--no-install", "tsx", "server/index.ts"], { stdio: "inherit", env: { NEXT_TELEMETRY_DISABLED: "1", ...process.env } });
-for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => child.kill(signal));
-child.on("exit", (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+await import("../dist/server/index.js");

@@ -2,13 +2,16 @@
  * The process: Next (pages, auth routes) and Socket.IO on one port, storage migrated at start,
  * graceful stop on SIGTERM/SIGINT.
  */
-import { fileURLToPath } from "node:url";
 import next from "next";
 import { buildServer } from "./app";
 import { ConfigError, loadConfig } from "./config";
 import { createLogger } from "./logger";
+import { PROJECT_ROOT } from "./paths";
+import { MigrationError } from "./persistence/migrate";
 
 async function main() {
+  // Stack traces point at the TypeScript sources (the bundle in dist/ carries a source map).
+  process.setSourceMapsEnabled(true);
   let config;
   try {
     config = loadConfig();
@@ -21,19 +24,21 @@ async function main() {
   }
   const logger = createLogger(config.LOG_LEVEL);
   if (config.secretSource !== "env") {
-    logger.warn({ file: config.SECRET_FILE }, "NEXTAUTH_SECRET not set: using a generated development secret (never do this in production)");
+    logger.warn(
+      { file: config.SECRET_FILE },
+      "NEXTAUTH_SECRET not set: using a generated development secret (never do this in production)",
+    );
   }
   // next-auth builds its URLs from the request's Host unless NEXTAUTH_URL pins them.
   process.env.AUTH_TRUST_HOST ??= process.env.NEXTAUTH_URL ? undefined : "true";
   process.env.NEXTAUTH_SECRET = config.secret;
 
   const dev = config.NEXT_MODE === "dev";
-  const dir = fileURLToPath(new URL("..", import.meta.url));
-  const nextApp = next({ dev, dir, hostname: config.HOST, port: config.PORT });
+  const nextApp = next({ dev, dir: PROJECT_ROOT, hostname: config.HOST, port: config.PORT });
   await nextApp.prepare();
   const handle = nextApp.getRequestHandler();
 
-  const server = await buildServer({ config, logger, httpHandler: (req, res) => handle(req, res) });
+  const server = await buildServer({ config, logger, httpHandler: (req, res) => void handle(req, res) });
   if (dev) {
     const upgrade = nextApp.getUpgradeHandler();
     server.httpServer.on("upgrade", (req, socket, head) => {
@@ -41,7 +46,14 @@ async function main() {
     });
   }
   const port = await server.listen();
-  logger.info({ url: `http://${config.HOST === "0.0.0.0" ? "localhost" : config.HOST}:${port}`, database: server.database.kind, mode: dev ? "dev" : "build" }, "messenger listening");
+  logger.info(
+    {
+      url: `http://${config.HOST === "0.0.0.0" ? "localhost" : config.HOST}:${port}`,
+      database: server.database.kind,
+      mode: dev ? "dev" : "build",
+    },
+    "messenger listening",
+  );
 
   let stopping = false;
   const stop = (signal: string) => {
@@ -55,7 +67,7 @@ async function main() {
     force.unref();
     server
       .close()
-      .then(() => nextApp.close?.())
+      .then(() => nextApp.close())
       .then(() => {
         logger.info("stopped");
         process.exit(0);
@@ -70,6 +82,7 @@ async function main() {
 }
 
 main().catch((err: unknown) => {
-  console.error(err);
+  // A refusal to start that tells the operator what to do needs no stack trace.
+  console.error(err instanceof MigrationError ? err.message : err);
   process.exit(1);
 });

@@ -5,12 +5,14 @@
  */
 import type { AuthOptions } from "next-auth";
 import type { Accounts } from "./auth/accounts";
-import type { SignInLimiter } from "./auth/sign-in-limiter";
+import type { SignUpLimiter } from "./auth/sign-in-limiter";
+import type { SessionRepository } from "./persistence/session-repository";
 
 export interface AppServices {
   authOptions: AuthOptions;
   accounts: Accounts;
-  signUpLimiter: SignInLimiter;
+  signUpLimiter: SignUpLimiter;
+  sessions: SessionRepository;
 }
 
 const SLOT = Symbol.for("duo-messenger.services");
@@ -22,6 +24,6 @@ export function registerServices(services: AppServices): void {
 
 export function getServices(): AppServices {
   const services = (globalThis as Slot)[SLOT];
-  if (!services) throw new Error("Services are not registered: start the app with `npm start` (server/index.ts), not `next start`.");
+  if (!services) throw new Error("Services are not registered: start the app with `npm start` (dist/server/index.js), not `next start`.");
   return services;
 }

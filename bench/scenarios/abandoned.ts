@@ -21,7 +21,12 @@ export async function abandoned(o: BenchOptions): Promise<ScenarioResult> {
   const victims = size(o.kill ?? (o.users !== undefined ? Math.floor(o.users / 2) : undefined), 100, o);
   const users = victims * 2;
   o.log(`abandoned: ${victims} of ${users} users killed without a close (half loud, half silent)`);
-  const stack = await startStack({ users, realSignUps: o.realSignUps, ...(o.cpuProfDir ? { cpuProfDir: `${o.cpuProfDir}/abandoned` } : {}), log: o.log });
+  const stack = await startStack({
+    users,
+    realSignUps: o.realSignUps,
+    ...(o.cpuProfDir ? { cpuProfDir: `${o.cpuProfDir}/abandoned` } : {}),
+    log: o.log,
+  });
   const { HEARTBEAT_INTERVAL_MS: interval, HEARTBEAT_TIMEOUT_MS: hbTimeout, PRESENCE_GRACE_MS: grace } = stack.config;
   const timeoutMs = stack.config.abandonDetectionMs;
   const target = `every abandoned client torn down at its peer within HEARTBEAT_INTERVAL_MS + HEARTBEAT_TIMEOUT_MS + PRESENCE_GRACE_MS + 1 s = ${interval} + ${hbTimeout} + ${grace} + 1000 = ${timeoutMs + 1000} ms`;
@@ -39,14 +44,24 @@ export async function abandoned(o: BenchOptions): Promise<ScenarioResult> {
     const killFrom = now() + 500;
     const orders: KillOrder[][] = Array.from({ length: pool.size }, () => []);
     pairs.forEach(([victim], p) => {
-      orders[workerOf.get(victim)!]!.push({ index: victim, mode: p % 2 === 0 ? "loud" : "silent", at: killFrom + Math.random() * interval });
+      orders[workerOf.get(victim)!]!.push({
+        index: victim,
+        mode: p % 2 === 0 ? "loud" : "silent",
+        at: killFrom + Math.random() * interval,
+      });
     });
     const outcomes: KillOutcome[] = (await pool.all("kill", (w) => ({ orders: orders[w]!, waitMs: timeoutMs + 5000 }))).flat();
 
     const limit = timeoutMs + 1000;
     const by = (mode: "loud" | "silent") => outcomes.filter((v) => v.mode === mode && !Number.isNaN(v.killedAt));
-    const teardown = (v: KillOutcome) => (v.closedAt === undefined || v.offlineAt === undefined ? Number.POSITIVE_INFINITY : Math.max(v.closedAt, v.offlineAt) - v.killedAt);
-    const figures: ScenarioResult["figures"] = { connected: conn.ok, conversationsOpened: opened.opened, configuredTimeoutMs: timeoutMs, limitMs: limit };
+    const teardown = (v: KillOutcome) =>
+      v.closedAt === undefined || v.offlineAt === undefined ? Number.POSITIVE_INFINITY : Math.max(v.closedAt, v.offlineAt) - v.killedAt;
+    const figures: ScenarioResult["figures"] = {
+      connected: conn.ok,
+      conversationsOpened: opened.opened,
+      configuredTimeoutMs: timeoutMs,
+      limitMs: limit,
+    };
     const series: ScenarioResult["series"] = { abandonedTimeoutMs: timeoutMs };
     let allWithin = outcomes.length === victims;
     for (const mode of ["loud", "silent"] as const) {

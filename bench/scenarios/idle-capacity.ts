@@ -22,7 +22,12 @@ export async function idleCapacity(o: BenchOptions): Promise<ScenarioResult> {
   const users = size(o.users, 10_000, o);
   const idleS = o.seconds ?? 10;
   o.log(`idle-capacity: up to ${users} connected users, then ${idleS} s idle`);
-  const stack = await startStack({ users, realSignUps: o.realSignUps, ...(o.cpuProfDir ? { cpuProfDir: `${o.cpuProfDir}/idle-capacity` } : {}), log: o.log });
+  const stack = await startStack({
+    users,
+    realSignUps: o.realSignUps,
+    ...(o.cpuProfDir ? { cpuProfDir: `${o.cpuProfDir}/idle-capacity` } : {}),
+    log: o.log,
+  });
   const pool = WorkerPool.start(o.workers);
   const server = stack.servers[0]!;
   try {
@@ -50,7 +55,8 @@ export async function idleCapacity(o: BenchOptions): Promise<ScenarioResult> {
       const connected = tally(all).ok;
       const sample = server.sample();
       ramp.push([connected, round((now() - rampStart) / 1000, 1), mib(sample.rssBytes), round(sample.cpuSeconds - base.cpuSeconds, 2)]);
-      if (from % (round_ * 5) === 0 || t.failed) o.log(`  ${connected} connected (server RSS ${mib(sample.rssBytes)} MiB, CPU ${round(sample.cpuSeconds - base.cpuSeconds, 1)} s)`);
+      if (from % (round_ * 5) === 0 || t.failed)
+        o.log(`  ${connected} connected (server RSS ${mib(sample.rssBytes)} MiB, CPU ${round(sample.cpuSeconds - base.cpuSeconds, 1)} s)`);
       if (t.failed > Math.max(2, batch.length * 0.01)) {
         stoppedEarly = `round at ${from} had ${t.failed} failures: ${describeErrors(t.errors)}`;
         break;
@@ -120,7 +126,13 @@ export async function idleCapacity(o: BenchOptions): Promise<ScenarioResult> {
       params: { users, idleSeconds: idleS, workers: o.workers, heartbeatIntervalMs: stack.config.HEARTBEAT_INTERVAL_MS },
       figures,
       series: { ramp },
-      notes: conn.ok < 10_000 ? [...notes, `Fewer than 10,000 users connected, so the target is judged only by the projection (${mib(base.rssBytes + rssPerConn * 10_000)} MiB at 10,000).`] : notes,
+      notes:
+        conn.ok < 10_000
+          ? [
+              ...notes,
+              `Fewer than 10,000 users connected, so the target is judged only by the projection (${mib(base.rssBytes + rssPerConn * 10_000)} MiB at 10,000).`,
+            ]
+          : notes,
       seconds: round((now() - started) / 1000, 1),
       // The connection ramp is where this scenario's server CPU goes.
       profileWindow: { from: rampStart, to: rampEnd, spawnedAt: [server.spawnedAt] },

@@ -22,7 +22,12 @@ export async function loginStorm(o: BenchOptions): Promise<ScenarioResult> {
   const users = size(o.users, 2000, o);
   const windowS = o.seconds ?? 10;
   o.log(`login-storm: ${users} users connect over ${windowS} s, everyone watching the available-users list`);
-  const stack = await startStack({ users, realSignUps: o.realSignUps, ...(o.cpuProfDir ? { cpuProfDir: `${o.cpuProfDir}/login-storm` } : {}), log: o.log });
+  const stack = await startStack({
+    users,
+    realSignUps: o.realSignUps,
+    ...(o.cpuProfDir ? { cpuProfDir: `${o.cpuProfDir}/login-storm` } : {}),
+    log: o.log,
+  });
   const pool = WorkerPool.start(o.workers);
   const server = stack.servers[0]!;
   try {
@@ -53,7 +58,9 @@ export async function loginStorm(o: BenchOptions): Promise<ScenarioResult> {
     const lastLogin = Math.max(...conn.results.filter((r) => r.ok).map((r) => r.welcomeAt!));
     const firstLogin = Math.min(...conn.results.filter((r) => r.ok).map((r) => r.welcomeAt!));
     const handshake = summarize(conn.results.filter((r) => r.ok).map((r) => r.welcomeAt! - r.startedAt!));
-    o.log(`  connected ${conn.ok}/${users} over ${((lastLogin - firstLogin) / 1000).toFixed(1)} s${conn.failed ? ` (failed: ${describeErrors(conn.errors)})` : ""}`);
+    o.log(
+      `  connected ${conn.ok}/${users} over ${((lastLogin - firstLogin) / 1000).toFixed(1)} s${conn.failed ? ` (failed: ${describeErrors(conn.errors)})` : ""}`,
+    );
 
     // Wait for every list to be complete (bounded), then read the per-client figures.
     const waitUntil = lastLogin + 30_000;
@@ -74,7 +81,10 @@ export async function loginStorm(o: BenchOptions): Promise<ScenarioResult> {
     const full = await pool.all("presence", () => ({ full: true }));
     const completeAt = full.flatMap((s) => [...s.completeAt!]);
     const deltas = summarize(full.flatMap((s) => [...s.deltaEvents!]));
-    const done = completeAt.filter((t) => !Number.isNaN(t)).map((t) => t - lastLogin).sort((a, b) => a - b);
+    const done = completeAt
+      .filter((t) => !Number.isNaN(t))
+      .map((t) => t - lastLogin)
+      .sort((a, b) => a - b);
     const convergenceMs = convergedSeen ? done[done.length - 1]! : Number.NaN;
     const curve: [number, number][] = done.map((t, i) => [t, (i + 1) / completeAt.length]);
     const stormCpu = cpuAtConverged - cpuAtStart;

@@ -29,8 +29,18 @@ export async function runMessaging(o: BenchOptions, setup: MessagingSetup): Prom
   const started = now();
   const users = size(o.users, setup.defaultUsers, o) & ~1;
   const seconds = o.seconds ?? 20;
-  const params = { users, conversations: users / 2, rate: o.rate, seconds, warmupSeconds: o.warmupSeconds, nodes: setup.nodes, workers: o.workers };
-  o.log(`${setup.name}: ${users} users, ${users / 2} conversations, ${o.rate} msg/s each for ${seconds} s (+${o.warmupSeconds} s warm-up), ${setup.nodes} node(s)`);
+  const params = {
+    users,
+    conversations: users / 2,
+    rate: o.rate,
+    seconds,
+    warmupSeconds: o.warmupSeconds,
+    nodes: setup.nodes,
+    workers: o.workers,
+  };
+  o.log(
+    `${setup.name}: ${users} users, ${users / 2} conversations, ${o.rate} msg/s each for ${seconds} s (+${o.warmupSeconds} s warm-up), ${setup.nodes} node(s)`,
+  );
   const stack = await startStack({
     users,
     realSignUps: o.realSignUps,
@@ -49,7 +59,9 @@ export async function runMessaging(o: BenchOptions, setup: MessagingSetup): Prom
     const conn = await connectAll(pool, placed, (u) => workerOf.get(u.index) ?? 0);
     o.log(`  connected ${conn.ok}/${users}${conn.failed ? ` (failed: ${describeErrors(conn.errors)})` : ""}`);
     const opened = await openAll(pool, pairs, workerOf);
-    o.log(`  opened ${opened.opened}/${pairs.length} conversations${opened.errors.length ? ` (${opened.errors.length} refused: ${opened.errors[0]})` : ""}`);
+    o.log(
+      `  opened ${opened.opened}/${pairs.length} conversations${opened.errors.length ? ` (${opened.errors.length} refused: ${opened.errors[0]})` : ""}`,
+    );
     await sleep(1000); // presence batches of the connects settle
 
     const startAt = now() + 500;
@@ -149,7 +161,12 @@ export async function runMessaging(o: BenchOptions, setup: MessagingSetup): Prom
       name: setup.name,
       status: "ok",
       target: setup.target,
-      met: setup.judge({ p99: lat.p99, undelivered, crossP99: crossLat.p99, ackErrors: Object.values(ackErrors).reduce((a, b) => a + b, 0) }),
+      met: setup.judge({
+        p99: lat.p99,
+        undelivered,
+        crossP99: crossLat.p99,
+        ackErrors: Object.values(ackErrors).reduce((a, b) => a + b, 0),
+      }),
       params,
       figures,
       notes,

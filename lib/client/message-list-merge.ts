@@ -25,11 +25,12 @@ export function mergeMessages(current: readonly MessageView[], incoming: readonl
  * from the oldest one it holds. Asking the server for everything after it can only fill gaps.
  */
 export function contiguousSeq(messages: readonly MessageView[]): number {
-  if (messages.length === 0) return 0;
-  let last = messages[0]!.seq;
-  for (let i = 1; i < messages.length; i++) {
-    if (messages[i]!.seq !== last + 1) break;
-    last = messages[i]!.seq;
+  const [first, ...rest] = messages;
+  if (!first) return 0;
+  let last = first.seq;
+  for (const m of rest) {
+    if (m.seq !== last + 1) break;
+    last = m.seq;
   }
   return last;
 }

@@ -5,25 +5,32 @@
  * up after every (re)connect. The browser hook, the tests and the benchmark all drive this class.
  */
 import { ERROR_TEXT, type ErrorCode } from "../contract/errors";
-import type { ClientToServerEvents, MessagePage, ServerToClientEvents } from "../contract/events";
+import type { ClientToServerEvents, MessagePage, MessageView, ServerToClientEvents } from "../contract/events";
 import { checkMessageBody } from "../contract/message-rules";
 import type { Socket } from "socket.io-client";
 import { contiguousSeq } from "./message-list-merge";
+import { request, type RequestReply } from "./request";
 import { MessengerStore } from "./messenger-store";
+import { ReadReporter } from "./read-reporter";
+import { TypingSender } from "./typing-sender";
 
 export type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 export type SendOutcome = { ok: true; clientKey: string } | { ok: false; error: ErrorCode };
 
 export const ACK_TIMEOUT_MS = 5000;
+/** How long to wait before asking again after the server said `rate_limited`. */
+export const RATE_LIMITED_RETRY_MS = 1000;
 /** A message not acknowledged this long after it was typed is shown as failed, with a retry. */
 export const SEND_DEADLINE_MS = 8_000;
 const HISTORY_PAGE = 50;
 
 export interface ClientHooks {
   /** The session is gone (signed out here or in another tab, or refused): go to sign-in. */
-  onSignedOut?(): void;
-  now?(): number;
-  newKey?(): string;
+  onSignedOut?: () => void;
+  /** A message from someone else just arrived (not history, not a catch-up). */
+  onMessage?: (message: MessageView) => void;
+  now?: () => number;
+  newKey?: () => string;
 }
 
 const defaultKey = () => globalThis.crypto.randomUUID().replace(/-/g, "");
@@ -32,6 +39,8 @@ export class MessengerClient {
   readonly store = new MessengerStore();
   private readonly sending = new Set<string>();
   private readonly loadingOlder = new Set<string>();
+  private readonly reads: ReadReporter;
+  private readonly typingOut: TypingSender;
   private readonly now: () => number;
   private readonly newKey: () => string;
 
@@ -41,6 +50,18 @@ export class MessengerClient {
   ) {
     this.now = hooks.now ?? Date.now;
     this.newKey = hooks.newKey ?? defaultKey;
+    this.reads = new ReadReporter(
+      (dialogId, seq) =>
+        request(this.socket, "dialog:read", { dialogId, seq }, ACK_TIMEOUT_MS).then(
+          (res) => (res.ok ? res.read : null),
+          () => null,
+        ),
+      (dialogId) => this.state.reads[dialogId]?.readSeq ?? 0,
+      (read) => this.store.dispatch({ type: "read", read }),
+    );
+    this.typingOut = new TypingSender((dialogId, typing) => {
+      if (this.socket.connected) this.socket.emit("dialog:typing", { dialogId, typing }, () => undefined);
+    }, this.now);
     this.wire();
   }
 
@@ -50,19 +71,26 @@ export class MessengerClient {
 
   openDialog(peerId: string): void {
     const existing = this.state.dialogs.find((d) => d.peer.id === peerId);
-    if (existing && !existing.closed) return this.store.dispatch({ type: "focus", dialogId: existing.id });
+    if (existing && !existing.closed) {
+      this.store.dispatch({ type: "focus", dialogId: existing.id });
+      return;
+    }
     this.reopen(peerId, () => {});
   }
 
   /** Asks the server for the dialog with this peer (new, or the open one) and shows it focused. */
   private reopen(peerId: string, then: (dialogId: string) => void): void {
     this.socket.emit("dialog:open", { peerId }, (res) => {
-      if (!res.ok) return this.store.dispatch({ type: "notice", text: ERROR_TEXT[res.error] });
+      if (!res.ok) {
+        this.store.dispatch({ type: "notice", notice: { key: `error:${res.error}`, text: ERROR_TEXT[res.error] }, now: this.now() });
+        return;
+      }
       const known = this.state.dialogs.some((d) => d.id === res.dialog.id);
       this.store.dispatch({ type: "dialogOpened", dialog: res.dialog });
       this.store.dispatch({ type: "focus", dialogId: res.dialog.id });
       if (!known) this.loadNewest(res.dialog.id);
       else void this.catchUp([res.dialog.id]);
+      this.loadReads([res.dialog.id]);
       then(res.dialog.id);
     });
   }
@@ -72,6 +100,8 @@ export class MessengerClient {
     const refused = checkMessageBody(body);
     if (refused) return { ok: false, error: refused };
     const clientKey = this.newKey();
+    // The message itself ends "typing" on the peer's side when it arrives.
+    this.typingOut.stop(dialogId, false);
     this.store.dispatch({ type: "queue", dialogId, message: { clientKey, body, status: "pending", queuedAt: this.now() } });
     void this.pump(dialogId);
     return { ok: true, clientKey };
@@ -84,6 +114,35 @@ export class MessengerClient {
     this.store.dispatch({ type: "retry", dialogId, clientKey, queuedAt: this.now() });
     if (dialog.closed) this.reopen(dialog.peer.id, (id) => void this.pump(id));
     else void this.pump(dialogId);
+  }
+
+  /** Brings a dialog's pane into view with its prompt focused (e.g. from a notification). */
+  focus(dialogId: string): void {
+    this.store.dispatch({ type: "focus", dialogId });
+  }
+
+  /** Closes the pane in this tab only; the conversation stays open, and comes back when the peer writes. */
+  hide(dialogId: string): void {
+    this.typingOut.stop(dialogId, true);
+    this.store.dispatch({ type: "hide", dialogId });
+  }
+
+  /** This tab has shown the conversation up to `seq` to a person looking at it (visible, focused): that is read. */
+  markShown(dialogId: string, seq: number): void {
+    const dialog = this.state.dialogs.find((d) => d.id === dialogId);
+    if (!dialog || dialog.closed || seq <= 0) return;
+    this.store.dispatch({ type: "shown", dialogId, seq });
+    if (this.socket.connected) this.reads.report(dialogId, seq);
+  }
+
+  /** Call on every change of a prompt's text: tells the peer you are typing, sparingly. */
+  typing(dialogId: string, text: string): void {
+    this.typingOut.changed(dialogId, text);
+  }
+
+  /** The person is reading the notices (true) or stopped (false): they do not expire meanwhile. */
+  holdNotices(held: boolean): void {
+    this.store.dispatch({ type: "holdNotices", held, now: this.now() });
   }
 
   discard(dialogId: string, clientKey: string): void {
@@ -101,25 +160,39 @@ export class MessengerClient {
     });
   }
 
-  /** Pending messages past their deadline become failed; call about once a second. */
+  /** Pending messages past their deadline become failed, notices and "typing" expire; call about once a second. */
   checkDeadlines(): void {
     const now = this.now();
+    this.store.dispatch({ type: "tick", now });
     for (const d of this.state.dialogs) {
       for (const o of d.outbox) {
         if (o.status === "pending" && now - o.queuedAt > SEND_DEADLINE_MS) {
-          this.store.dispatch({ type: "failed", dialogId: d.id, clientKey: o.clientKey, error: this.socket.connected ? "internal" : "offline" });
+          this.store.dispatch({
+            type: "failed",
+            dialogId: d.id,
+            clientKey: o.clientKey,
+            error: this.socket.connected ? "internal" : "offline",
+          });
         }
       }
     }
   }
 
-  /** Ends this browser session's sockets on the server (every tab), then resolves. */
+  /** Ends this browser session on the server (its cookie opens nothing any more, in any tab), then resolves. */
   async signOut(): Promise<void> {
     if (!this.socket.connected) return;
-    await this.socket.timeout(2000).emitWithAck("session:signout", {}).catch(() => undefined);
+    await request(this.socket, "session:signout", {}, 2000).catch(() => undefined);
+  }
+
+  /** Ends every session of this user, on every device; resolves true once the server has done it. */
+  async signOutEverywhere(): Promise<boolean> {
+    if (!this.socket.connected) return false;
+    const res = await request(this.socket, "session:signout-everywhere", {}, ACK_TIMEOUT_MS).catch(() => null);
+    return res?.ok ?? false;
   }
 
   close(): void {
+    this.typingOut.reset();
     this.socket.removeAllListeners();
     this.socket.disconnect();
   }
@@ -127,25 +200,41 @@ export class MessengerClient {
   private wire(): void {
     const { socket, store } = this;
     socket.on("session:welcome", (welcome) => {
-      store.dispatch({ type: "welcome", welcome });
+      store.dispatch({ type: "welcome", welcome, now: this.now() });
+      this.typingOut.reset();
       void this.catchUp();
+      this.loadReads();
       for (const d of store.getState().dialogs) void this.pump(d.id);
     });
     socket.on("presence:delta", (delta) => store.dispatch({ type: "presence", delta }));
     socket.on("dialog:opened", ({ dialog }) => {
       const known = store.getState().dialogs.some((d) => d.id === dialog.id);
       store.dispatch({ type: "dialogOpened", dialog });
-      if (!known) this.loadNewest(dialog.id);
+      if (!known) {
+        this.loadNewest(dialog.id);
+        this.loadReads([dialog.id]);
+      }
     });
     socket.on("dialog:closed", ({ dialogId, reason, peer }) =>
       store.dispatch({
         type: "dialogClosed",
         dialogId,
-        text: reason === "peer_offline" ? `${peer.name} went offline. The conversation was closed.` : `Your conversation with ${peer.name} has ended.`,
+        text:
+          reason === "peer_offline"
+            ? `${peer.name} went offline. The conversation was closed.`
+            : `Your conversation with ${peer.name} has ended.`,
+        now: this.now(),
       }),
     );
-    socket.on("message:new", (message) => store.dispatch({ type: "messages", dialogId: message.dialogId, messages: [message] }));
+    socket.on("message:new", (message) => {
+      store.dispatch({ type: "messages", dialogId: message.dialogId, messages: [message], live: true });
+      if (message.senderId !== store.getState().self?.id) this.hooks.onMessage?.(message);
+    });
+    socket.on("dialog:read", (read) => store.dispatch({ type: "read", read }));
+    socket.on("dialog:seen", ({ dialogId, seq }) => store.dispatch({ type: "seen", dialogId, seq }));
+    socket.on("dialog:typing", ({ dialogId, typing }) => store.dispatch({ type: "typing", dialogId, typing, now: this.now() }));
     socket.on("server:shutdown", () => store.dispatch({ type: "status", status: "reconnecting" }));
+    socket.on("session:catch-up", () => void this.catchUp());
     socket.on("disconnect", (reason) => {
       // The server ends a socket itself only when this browser session signed out (maybe in another tab).
       if (reason === "io server disconnect") {
@@ -162,9 +251,29 @@ export class MessengerClient {
     });
   }
 
+  /**
+   * Read state from the server: of the named dialogs, or (after a (re)connect) of every open one and
+   * every conversation with unread messages. Positions this tab showed meanwhile are sent again.
+   */
+  private loadReads(dialogIds?: string[], attempt = 0): void {
+    // Refused for being too fast, or unanswered: tried again a little later (counts matter, not at once).
+    const again = () => {
+      if (attempt < 3 && this.socket.connected) setTimeout(() => this.loadReads(dialogIds, attempt + 1), 1000 * (attempt + 1));
+    };
+    request(this.socket, "dialog:read-state", dialogIds ? { dialogIds } : {}, ACK_TIMEOUT_MS).then((res) => {
+      if (!res.ok) {
+        if (res.error === "rate_limited") again();
+        return;
+      }
+      this.store.dispatch({ type: "reads", conversations: res.conversations, complete: !dialogIds });
+      for (const d of this.state.dialogs) if (d.shownSeq > (this.state.reads[d.id]?.readSeq ?? 0)) this.markShown(d.id, d.shownSeq);
+    }, again);
+  }
+
   private loadNewest(dialogId: string): void {
     this.socket.emit("dialog:history", { dialogId, limit: HISTORY_PAGE }, (res) => {
       if (res.ok) this.store.dispatch({ type: "page", dialogId, page: res, direction: "older" });
+      else if (res.error === "rate_limited") setTimeout(() => this.socket.connected && this.loadNewest(dialogId), RATE_LIMITED_RETRY_MS);
     });
   }
 
@@ -174,13 +283,22 @@ export class MessengerClient {
     for (const d of dialogs) if (d.messages.length === 0) this.loadNewest(d.id);
     let pending = dialogs.filter((d) => d.messages.length > 0).map((d) => ({ dialogId: d.id, afterSeq: contiguousSeq(d.messages) }));
     while (pending.length > 0 && this.socket.connected) {
-      const res = await this.socket.timeout(ACK_TIMEOUT_MS).emitWithAck("dialog:sync", { dialogs: pending }).catch(() => null);
-      if (!res?.ok) return;
+      const res = await request(this.socket, "dialog:sync", { dialogs: pending }, ACK_TIMEOUT_MS).catch(() => null);
+      // Too fast, or no answer in time on a live connection (a busy server): ask again a moment later;
+      // a gap left unfilled would stay until the next reconnect. A lost connection ends this loop, and
+      // the next welcome starts another.
+      if (!res || (!res.ok && res.error === "rate_limited")) {
+        await new Promise((r) => setTimeout(r, RATE_LIMITED_RETRY_MS));
+        continue;
+      }
+      if (!res.ok) return;
+      const asked = new Map(pending.map((p) => [p.dialogId, p.afterSeq]));
       const again: typeof pending = [];
       for (const [dialogId, page] of Object.entries<MessagePage>(res.pages)) {
         this.store.dispatch({ type: "page", dialogId, page, direction: "newer" });
-        const last = page.messages[page.messages.length - 1];
-        if (page.more && last) again.push({ dialogId, afterSeq: last.seq });
+        // An answer is bounded: `more` (even on an empty page, for a dialog it had no room for) means ask again.
+        const from = page.messages[page.messages.length - 1]?.seq ?? asked.get(dialogId);
+        if (page.more && from !== undefined) again.push({ dialogId, afterSeq: from });
       }
       pending = again;
     }
@@ -199,9 +317,9 @@ export class MessengerClient {
         const dialog = this.state.dialogs.find((d) => d.id === dialogId);
         const head = dialog?.closed ? undefined : dialog?.outbox.find((o) => o.status === "pending");
         if (!head || !this.socket.connected) return;
-        let res;
+        let res: RequestReply<"message:send">;
         try {
-          res = await this.socket.timeout(ACK_TIMEOUT_MS).emitWithAck("message:send", { dialogId, clientKey: head.clientKey, body: head.body });
+          res = await request(this.socket, "message:send", { dialogId, clientKey: head.clientKey, body: head.body }, ACK_TIMEOUT_MS);
         } catch {
           continue;
         }

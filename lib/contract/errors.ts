@@ -12,6 +12,7 @@ export const ERROR_CODES = [
   "message_too_long",
   "rate_limited",
   "too_many_dialogs",
+  "too_many_connections",
   "internal",
 ] as const;
 
@@ -28,6 +29,7 @@ export const ERROR_TEXT: Record<ErrorCode, string> = {
   message_too_long: "That message is too long.",
   rate_limited: "You are sending too fast. Wait a moment and try again.",
   too_many_dialogs: "You have too many conversations open. Close one first.",
+  too_many_connections: "Too many open tabs: close one and reload.",
   internal: "Something went wrong on the server. Please try again.",
 };
 

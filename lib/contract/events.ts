@@ -3,7 +3,7 @@
  * the server additionally validates every inbound payload with ./schemas.
  */
 import type { Ack } from "./errors";
-import type { HistoryInput, OpenDialogInput, SendMessageInput, SyncInput } from "./schemas";
+import type { HistoryInput, OpenDialogInput, ReadInput, ReadStateInput, SendMessageInput, SyncInput, TypingInput } from "./schemas";
 
 export interface UserView {
   id: string;
@@ -59,25 +59,67 @@ export interface MessagePage {
   more: boolean;
 }
 
+/**
+ * Where you are in a conversation: the last seq you have seen (stored, moved by any of your tabs
+ * while the conversation is on screen and focused), and how many of the peer's messages came after
+ * it, counted by the server up to `countedSeq`. A client adds the peer's messages it receives after
+ * `countedSeq` to `unread`.
+ */
+export interface ReadView {
+  dialogId: string;
+  readSeq: number;
+  unread: number;
+  countedSeq: number;
+}
+
+/** A conversation's read state for one viewer: theirs, and the peer's position (for "Seen"). */
+export interface ConversationReadView extends ReadView {
+  peer: UserView;
+  peerReadSeq: number;
+}
+
 export interface ServerToClientEvents {
   "session:welcome": (welcome: Welcome) => void;
   "presence:delta": (delta: PresenceDelta) => void;
   "dialog:opened": (payload: { dialog: DialogView }) => void;
   "dialog:closed": (payload: DialogClosed) => void;
   "message:new": (message: MessageView) => void;
+  /** Your read position moved (in this tab or another of yours). Positions only ever move forward. */
+  "dialog:read": (read: ReadView) => void;
+  /** The peer's read position moved: your messages up to `seq` have been seen. */
+  "dialog:seen": (payload: { dialogId: string; seq: number }) => void;
+  /** The peer started (true) or stopped (false) typing. Relayed, never stored. */
+  "dialog:typing": (payload: { dialogId: string; typing: boolean }) => void;
   /** The server is going away (deploy, restart); the client reconnects on its own. */
   "server:shutdown": (payload: { reconnectInMs: number }) => void;
+  /** Messages may not have reached you (the servers lost touch for a moment): catch up as after a reconnect. */
+  "session:catch-up": () => void;
 }
 
 export interface ClientToServerEvents {
   "dialog:open": (input: OpenDialogInput, ack: (result: Ack<{ dialog: DialogView; created: boolean }>) => void) => void;
   "message:send": (input: SendMessageInput, ack: (result: Ack<{ message: MessageView }>) => void) => void;
-  /** Catch up after a (re)connect: everything after `afterSeq`, oldest first. */
+  /**
+   * Catch up after a (re)connect: everything after `afterSeq`, oldest first. One answer carries a
+   * bounded number of dialogs and rows; a page with `more` (possibly empty) asks to sync again from
+   * its last message (or the same `afterSeq`).
+   */
   "dialog:sync": (input: SyncInput, ack: (result: Ack<{ pages: Record<string, MessagePage> }>) => void) => void;
-  /** Older messages, newest first within the page, for scrolling back. */
+  /** Older messages for scrolling back: the page just before `beforeSeq` (the newest page without it), oldest first within it. */
   "dialog:history": (input: HistoryInput, ack: (result: Ack<MessagePage>) => void) => void;
-  /** Signing out: every tab of this browser session is disconnected and the user goes offline at once. */
+  /** You have seen the conversation up to `seq` (clamped to its last message; never moves back). */
+  "dialog:read": (input: ReadInput, ack: (result: Ack<{ read: ReadView }>) => void) => void;
+  /** Read state of the given conversations, or (no ids) of your open ones and those with unread messages. */
+  "dialog:read-state": (input: ReadStateInput, ack: (result: Ack<{ conversations: ConversationReadView[] }>) => void) => void;
+  /** You are typing (true) or stopped (false); the peer's tabs are told. */
+  "dialog:typing": (input: TypingInput, ack: (result: Ack<object>) => void) => void;
+  /**
+   * Signing out: this browser session ends on the server (its cookie opens nothing any more), every
+   * tab of it is disconnected, and the user goes offline at once if nothing else of theirs is left.
+   */
   "session:signout": (input: Record<string, never>, ack: (result: Ack<object>) => void) => void;
+  /** Signing out everywhere: every session of this user ends, on every device. */
+  "session:signout-everywhere": (input: Record<string, never>, ack: (result: Ack<{ sessions: number }>) => void) => void;
 }
 
 export type InterServerEvents = Record<string, never>;

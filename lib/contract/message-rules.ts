@@ -20,5 +20,6 @@ export function checkMessageBody(body: string): Extract<ErrorCode, "message_empt
  * NUL (refused by PostgreSQL) become U+FFFD, so the ack, the broadcast and the stored copy agree.
  */
 export function normalizeMessageBody(body: string): string {
+  // eslint-disable-next-line no-control-regex -- NUL is exactly what must be replaced
   return body.replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]|\u0000/g, "\ufffd");
 }

@@ -1,13 +1,20 @@
 /** Sign-up and sign-in checks, on top of the user repository and the password hash. */
-import { credentialsInput } from "../../lib/contract/schemas";
+import { credentialsInput, type CredentialsInput } from "../../lib/contract/schemas";
 import type { UserProfile } from "../core/types";
 import type { UserRepository } from "../persistence/user-repository";
 import { hashPassword, verifyPassword } from "./password";
 
+export type FieldIssues = { field: string; message: string }[];
+
 export type RegisterResult =
-  | { ok: true; user: UserProfile }
-  | { ok: false; error: "invalid"; issues: { field: string; message: string }[] }
-  | { ok: false; error: "taken" };
+  { ok: true; user: UserProfile } | { ok: false; error: "invalid"; issues: FieldIssues } | { ok: false; error: "taken" };
+
+/** Sign-up input checked against the rules, with one readable issue per broken rule. */
+export function checkCredentials(input: unknown): { ok: true; value: CredentialsInput } | { ok: false; issues: FieldIssues } {
+  const parsed = credentialsInput.safeParse(input);
+  if (parsed.success) return { ok: true, value: parsed.data };
+  return { ok: false, issues: parsed.error.issues.map((i) => ({ field: String(i.path[0] ?? ""), message: i.message })) };
+}
 
 export class Accounts {
   /** Verified against when the user does not exist, so unknown names take as long as wrong passwords. */
@@ -16,15 +23,9 @@ export class Accounts {
   constructor(private readonly users: UserRepository) {}
 
   async register(input: unknown): Promise<RegisterResult> {
-    const parsed = credentialsInput.safeParse(input);
-    if (!parsed.success) {
-      return {
-        ok: false,
-        error: "invalid",
-        issues: parsed.error.issues.map((i) => ({ field: String(i.path[0] ?? ""), message: i.message })),
-      };
-    }
-    const { username, password } = parsed.data;
+    const checked = checkCredentials(input);
+    if (!checked.ok) return { ok: false, error: "invalid", issues: checked.issues };
+    const { username, password } = checked.value;
     if (await this.users.findByName(username)) return { ok: false, error: "taken" };
     const created = await this.users.create(username, await hashPassword(password));
     if (!created) return { ok: false, error: "taken" };

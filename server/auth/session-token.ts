@@ -35,7 +35,7 @@ function sessionToken(cookies: Map<string, string>): string | undefined {
     const whole = cookies.get(name);
     if (whole) return whole;
     const chunks: string[] = [];
-    for (let i = 0; cookies.has(`${name}.${i}`); i++) chunks.push(cookies.get(`${name}.${i}`)!);
+    for (let chunk = cookies.get(`${name}.0`); chunk !== undefined; chunk = cookies.get(`${name}.${chunks.length}`)) chunks.push(chunk);
     if (chunks.length > 0) return chunks.join("");
   }
   return undefined;

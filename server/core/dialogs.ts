@@ -62,19 +62,26 @@ export class DialogRegistry {
     return dialog;
   }
 
+  all(): Dialog[] {
+    return [...this.byId.values()];
+  }
+
   /** Removes every dialog the user is in, on both sides; returns them. */
   removeAllOf(userId: UserId): Dialog[] {
     const removed = this.of(userId);
-    for (const dialog of removed) {
-      this.byId.delete(dialog.id);
-      this.byPair.delete(pairKey(dialog.members[0], dialog.members[1]));
-      for (const member of dialog.members) {
-        const ids = this.byUser.get(member);
-        ids?.delete(dialog.id);
-        if (ids && ids.size === 0) this.byUser.delete(member);
-      }
-    }
+    for (const dialog of removed) this.remove(dialog);
     return removed;
+  }
+
+  remove(dialog: Dialog): void {
+    if (this.byId.get(dialog.id) !== dialog) return;
+    this.byId.delete(dialog.id);
+    this.byPair.delete(pairKey(dialog.members[0], dialog.members[1]));
+    for (const member of dialog.members) {
+      const ids = this.byUser.get(member);
+      ids?.delete(dialog.id);
+      if (ids && ids.size === 0) this.byUser.delete(member);
+    }
   }
 
   get size(): number {

@@ -11,7 +11,8 @@
  * the injected clock; dialog ids come from the caller (they are the stored conversations' ids, so a
  * dialog reopened later finds its history).
  */
-import { DialogRegistry, peerOf, type Dialog } from "./dialogs";
+import type { DialogRecord } from "./cluster-bus";
+import { DialogRegistry, pairKey, peerOf, type Dialog } from "./dialogs";
 import { Presence } from "./presence";
 import { PresenceFeed } from "./presence-feed";
 import type { Clock, ConnectionId, DialogId, UserId, UserProfile } from "./types";
@@ -35,12 +36,19 @@ export interface Teardown {
   dialogs: Dialog[];
 }
 
+/** What a replica changed to match a snapshot of the shared state, to carry out like applied events. */
+export interface ReplicaRepair {
+  /** Users who were gone, with the dialogs that closed with them. */
+  teardowns: Teardown[];
+  /** Dialogs that were closed while both members stayed (one of them left and came back unseen). */
+  closed: Dialog[];
+  opened: Dialog[];
+}
+
 export type OpenError = "self_dialog" | "peer_unavailable" | "too_many_dialogs";
 
 export type OpenPlan =
-  | { kind: "existing"; dialog: Dialog }
-  | { kind: "create"; members: readonly [UserId, UserId] }
-  | { kind: "refused"; error: OpenError };
+  { kind: "existing"; dialog: Dialog } | { kind: "create"; members: readonly [UserId, UserId] } | { kind: "refused"; error: OpenError };
 
 export class Messenger {
   private readonly local: Presence;
@@ -91,6 +99,11 @@ export class Messenger {
     return this.local.connectionCount(userId);
   }
 
+  /** Everyone this node has (connected here, or in grace or a restore hold here). */
+  localUsers(): UserProfile[] {
+    return this.local.available();
+  }
+
   // ---- the replica (cluster-wide), changed only by bus events ----
 
   applyOnline(profile: UserProfile): void {
@@ -119,6 +132,36 @@ export class Messenger {
     const max = this.options.maxDialogsPerUser;
     if (this.dialogs.countOf(a) >= max || this.dialogs.countOf(b) >= max) return null;
     return { dialog: this.dialogs.add(id, a, b), created: true };
+  }
+
+  /**
+   * Makes the replica equal to the shared state at some position, as if the events this node missed
+   * had been applied. The shared state is the truth here: no cap is checked again.
+   */
+  resetReplica(users: readonly UserProfile[], dialogs: readonly DialogRecord[]): ReplicaRepair {
+    const repair: ReplicaRepair = { teardowns: [], closed: [], opened: [] };
+    const present = new Set(users.map((u) => u.id));
+    for (const id of [...this.users.keys()]) {
+      const teardown = present.has(id) ? null : this.applyOffline(id);
+      if (teardown) repair.teardowns.push(teardown);
+    }
+    for (const u of users) if (this.users.get(u.id)?.name !== u.name) this.applyOnline(u);
+    const wanted = new Map(dialogs.map((d) => [d.id, pairKey(d.a, d.b)]));
+    for (const d of this.dialogs.all()) {
+      if (wanted.get(d.id) === pairKey(d.members[0], d.members[1])) continue;
+      this.dialogs.remove(d);
+      repair.closed.push(d);
+    }
+    for (const d of dialogs) {
+      if (this.dialogs.get(d.id) || d.a === d.b || !this.users.has(d.a) || !this.users.has(d.b)) continue;
+      const other = this.dialogs.between(d.a, d.b);
+      if (other) {
+        this.dialogs.remove(other);
+        repair.closed.push(other);
+      }
+      repair.opened.push(this.dialogs.add(d.id, d.a, d.b));
+    }
+    return repair;
   }
 
   /** Whether to reuse, refuse, or create (after storing the conversation) a dialog. */

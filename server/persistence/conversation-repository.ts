@@ -24,7 +24,10 @@ export class ConversationRepository {
       return (await this.db.conversation.create({ data: { userAId, userBId }, select: { id: true } })).id;
     } catch (err) {
       if (!isUniqueViolation(err)) throw err;
-      const raced = await this.db.conversation.findUniqueOrThrow({ where: { userAId_userBId: { userAId, userBId } }, select: { id: true } });
+      const raced = await this.db.conversation.findUniqueOrThrow({
+        where: { userAId_userBId: { userAId, userBId } },
+        select: { id: true },
+      });
       return raced.id;
     }
   }

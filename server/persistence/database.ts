@@ -7,8 +7,8 @@ import { mkdirSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { PrismaBetterSQLite3 } from "@prisma/adapter-better-sqlite3";
 import { PrismaPg } from "@prisma/adapter-pg";
-import { PrismaClient as SqliteClient } from "../../generated/prisma-sqlite/index.js";
-import { PrismaClient as PostgresClient } from "../../generated/prisma-postgres/index.js";
+import { PrismaClient as SqliteClient } from "#prisma-sqlite";
+import { PrismaClient as PostgresClient } from "#prisma-postgres";
 import { migrate } from "./migrate";
 
 export type Db = SqliteClient;

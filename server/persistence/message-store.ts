@@ -35,7 +35,16 @@ export interface BatchWriter {
 /** The idempotency key of a message: unique per conversation and sender. */
 export const messageKey = (dialogId: string, senderId: string, clientKey: string) => `${dialogId}\u0000${senderId}\u0000${clientKey}`;
 
-export const senderSelect = { id: true, seq: true, senderId: true, clientKey: true, body: true, createdAt: true, conversationId: true, sender: { select: { displayName: true } } } as const;
+export const senderSelect = {
+  id: true,
+  seq: true,
+  senderId: true,
+  clientKey: true,
+  body: true,
+  createdAt: true,
+  conversationId: true,
+  sender: { select: { displayName: true } },
+} as const;
 
 export interface Row {
   id: string;
@@ -72,6 +81,7 @@ export class MessageStore {
     private readonly db: Db,
     private readonly clock: Clock,
     private readonly writer: BatchWriter,
+    private readonly observer?: { storeCommitted(seconds: number, messages: number): void },
   ) {}
 
   /** Stores the message (or finds the one stored earlier with the same key) and returns it. */
@@ -139,11 +149,15 @@ export class MessageStore {
 
   private async commit(batch: Pending[]): Promise<void> {
     try {
+      const started = performance.now();
       const views = await this.writer.write(batch, new Date(this.clock.now()));
-      batch.forEach((p, i) => p.resolve(views[i]!));
+      if (views.length !== batch.length) throw new Error(`writer returned ${views.length} results for ${batch.length} messages`);
+      this.observer?.storeCommitted((performance.now() - started) / 1000, views.filter((v) => v.created).length);
+      views.forEach((view, i) => batch[i]?.resolve(view));
     } catch (err) {
-      if (batch.length === 1) {
-        batch[0]!.reject(err);
+      const [only, ...others] = batch;
+      if (only && others.length === 0) {
+        only.reject(err);
         return;
       }
       // One bad message must not sink the others: retry each alone.

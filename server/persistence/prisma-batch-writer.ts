@@ -16,10 +16,13 @@ export class PrismaBatchWriter implements BatchWriter {
       const result = new Map<string, Appended>();
       // Retries of messages stored earlier: one query for the whole batch.
       const stored = await tx.message.findMany({
-        where: { OR: groupBy(batch).map(([dialogId, items]) => ({ conversationId: dialogId, clientKey: { in: items.map((i) => i.clientKey) } })) },
+        where: {
+          OR: groupBy(batch).map(([dialogId, items]) => ({ conversationId: dialogId, clientKey: { in: items.map((i) => i.clientKey) } })),
+        },
         select: senderSelect,
       });
-      for (const row of stored) result.set(messageKey(row.conversationId, row.senderId, row.clientKey), { message: toView(row), created: false });
+      for (const row of stored)
+        result.set(messageKey(row.conversationId, row.senderId, row.clientKey), { message: toView(row), created: false });
       for (const [dialogId, items] of groupBy(batch.filter((p) => !result.has(p.key)))) {
         const { lastSeq } = await tx.conversation.update({
           where: { id: dialogId },
@@ -27,11 +30,26 @@ export class PrismaBatchWriter implements BatchWriter {
           select: { lastSeq: true },
         });
         const first = lastSeq - items.length + 1;
-        const rows = items.map((f, i) => ({ id: this.newId(), conversationId: dialogId, seq: first + i, senderId: f.senderId, clientKey: f.clientKey, body: f.body, createdAt }));
+        const rows = items.map((f, i) => ({
+          id: this.newId(),
+          conversationId: dialogId,
+          seq: first + i,
+          senderId: f.senderId,
+          clientKey: f.clientKey,
+          body: f.body,
+          createdAt,
+        }));
         await tx.message.createMany({ data: rows });
-        rows.forEach((row, i) => result.set(items[i]!.key, { message: toView({ ...row, sender: { displayName: items[i]!.senderName } }), created: true }));
+        items.forEach((item, i) => {
+          const row = rows[i];
+          if (row) result.set(item.key, { message: toView({ ...row, sender: { displayName: item.senderName } }), created: true });
+        });
       }
-      return batch.map((p) => result.get(p.key)!);
+      return batch.map((p) => {
+        const stored = result.get(p.key);
+        if (!stored) throw new Error(`message ${p.key} was neither found nor stored`);
+        return stored;
+      });
     });
   }
 }

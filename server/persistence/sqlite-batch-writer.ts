@@ -22,7 +22,9 @@ export class SqliteBatchWriter implements BatchWriter {
     const find = this.db.prepare<[string, string, string], { id: string; seq: number; body: string; createdAt: string }>(
       `SELECT "id", "seq", "body", "createdAt" FROM "Message" WHERE "conversationId" = ? AND "senderId" = ? AND "clientKey" = ?`,
     );
-    const bump = this.db.prepare<[string], { lastSeq: number }>(`UPDATE "Conversation" SET "lastSeq" = "lastSeq" + 1 WHERE "id" = ? RETURNING "lastSeq"`);
+    const bump = this.db.prepare<[string], { lastSeq: number }>(
+      `UPDATE "Conversation" SET "lastSeq" = "lastSeq" + 1 WHERE "id" = ? RETURNING "lastSeq"`,
+    );
     const insert = this.db.prepare(
       `INSERT INTO "Message" ("id", "conversationId", "seq", "senderId", "clientKey", "body", "createdAt") VALUES (?, ?, ?, ?, ?, ?, ?)`,
     );
@@ -30,7 +32,11 @@ export class SqliteBatchWriter implements BatchWriter {
       batch.map((p) => {
         const view = { dialogId: p.dialogId, senderId: p.senderId, senderName: p.senderName, clientKey: p.clientKey };
         const found = find.get(p.dialogId, p.senderId, p.clientKey);
-        if (found) return { message: { ...view, id: found.id, seq: found.seq, body: found.body, sentAt: Date.parse(found.createdAt) }, created: false };
+        if (found)
+          return {
+            message: { ...view, id: found.id, seq: found.seq, body: found.body, sentAt: Date.parse(found.createdAt) },
+            created: false,
+          };
         const counter = bump.get(p.dialogId);
         if (!counter) throw new Error(`conversation ${p.dialogId} does not exist`);
         const id = newId();

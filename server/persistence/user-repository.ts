@@ -29,10 +29,6 @@ export class UserRepository {
       select: { id: true, handle: true, displayName: true, passwordHash: true },
     });
   }
-
-  findById(id: string): Promise<{ id: string; displayName: string } | null> {
-    return this.db.user.findUnique({ where: { id }, select: { id: true, displayName: true } });
-  }
 }
 
 export function isUniqueViolation(err: unknown): boolean {

@@ -4,37 +4,36 @@
  */
 import { LIMITS } from "../../lib/contract/limits";
 import { checkMessageBody, normalizeMessageBody } from "../../lib/contract/message-rules";
-import { emptyInput, historyInput, openDialogInput, sendMessageInput, syncInput } from "../../lib/contract/schemas";
+import { emptyInput, historyInput, openDialogInput, sendMessageInput, syncInput, type SyncInput } from "../../lib/contract/schemas";
 import type { MessagePage } from "../../lib/contract/events";
+import { AnswerBudget, planSync, readCost } from "../core/event-costs";
 import type { RealtimeContext } from "./context";
-import { dialogRoom, userRoom } from "./rooms";
+import { readAfter, readBefore } from "./page-reader";
+import { registerReadAndTyping } from "./read-and-typing";
+import { dialogRoom } from "./rooms";
 import { safeHandler } from "./safe-handler";
 import type { IoSocket } from "./types";
 import { dialogView } from "./views";
 
+/** Ends these sessions' sockets on every node (their users leave without a grace period). */
+function endSessionsEverywhere(ctx: RealtimeContext, userId: string, sessionIds: readonly string[]): void {
+  for (const sessionId of sessionIds) {
+    ctx.node
+      .endSession(userId, sessionId)
+      .catch((err: unknown) => ctx.logger.error({ err, userId }, "sign-out could not reach every node"));
+  }
+}
+
 export function registerHandlers(ctx: RealtimeContext, socket: IoSocket): void {
-  const { io, messenger, conversations, messages } = ctx;
+  const { io, messenger, messages } = ctx;
   const me = socket.data.userId;
+  registerReadAndTyping(ctx, socket);
 
   socket.on(
     "dialog:open",
     safeHandler(ctx, socket, "dialog:open", openDialogInput, async ({ peerId }) => {
-      await ctx.ready(me);
-      const plan = messenger.planOpen(me, peerId);
-      if (plan.kind === "refused") return { ok: false, error: plan.error };
-      if (plan.kind === "existing") return { ok: true, dialog: dialogView(messenger, plan.dialog, me), created: false };
-      const id = await conversations.ensure(me, peerId);
-      // Checkpoint first, so a restart restores it; a refused proposal leaves a stale flag that the
-      // next restart's restore clears (its members are held, then torn down if absent).
-      await conversations.setOpen([id], true);
-      const result = await ctx.proposeDialog(id, me, peerId);
-      if (!result) {
-        await conversations.setOpen([id], false);
-        // Refused in the event order: say why, as it stands now.
-        const now = messenger.planOpen(me, peerId);
-        return { ok: false, error: now.kind === "refused" ? now.error : "peer_unavailable" };
-      }
-      return { ok: true, dialog: dialogView(messenger, result.dialog, me), created: result.created };
+      const result = await ctx.node.openDialog(me, peerId);
+      return result.ok ? { ok: true, dialog: dialogView(result.dialog), created: result.created } : result;
     }),
   );
 
@@ -51,23 +50,41 @@ export function registerHandlers(ctx: RealtimeContext, socket: IoSocket): void {
     }),
   );
 
+  // Closed or foreign ids are left out of `pages` (the client drops them); repeats count once.
+  const planFor = (dialogs: SyncInput["dialogs"]) => planSync(dialogs, (id) => messenger.dialogFor(me, id) !== null);
   socket.on(
     "dialog:sync",
-    safeHandler(ctx, socket, "dialog:sync", syncInput, async ({ dialogs }) => {
-      const pages: Record<string, MessagePage> = {};
-      for (const { dialogId, afterSeq } of dialogs) {
-        if (!messenger.dialogFor(me, dialogId)) continue; // closed or not yours: the client drops it
-        pages[dialogId] = await messages.after(dialogId, afterSeq, LIMITS.pageMaxMessages);
-      }
-      return { ok: true, pages };
-    }),
+    safeHandler(
+      ctx,
+      socket,
+      "dialog:sync",
+      syncInput,
+      async ({ dialogs }, { charge }) => {
+        const plan = planFor(dialogs);
+        const budget = new AnswerBudget();
+        const pages: Record<string, MessagePage> = {};
+        for (const { dialogId, afterSeq } of plan.query) {
+          pages[dialogId] = budget.full
+            ? { messages: [], more: true }
+            : await readAfter(messages, dialogId, afterSeq, LIMITS.pageMaxMessages, budget);
+        }
+        for (const { dialogId } of plan.deferred) pages[dialogId] = { messages: [], more: true };
+        // What was read is charged even past empty: the next events wait for the debt.
+        await charge(readCost(budget.chars), true);
+        return { ok: true, pages };
+      },
+      ({ dialogs }) => planFor(dialogs).cost,
+    ),
   );
 
   socket.on(
     "dialog:history",
-    safeHandler(ctx, socket, "dialog:history", historyInput, async ({ dialogId, beforeSeq, limit }) => {
+    safeHandler(ctx, socket, "dialog:history", historyInput, async ({ dialogId, beforeSeq, limit = 50 }, { charge }) => {
       if (!messenger.dialogFor(me, dialogId)) return { ok: false, error: "dialog_not_found" };
-      return { ok: true, ...(await messages.before(dialogId, beforeSeq, limit ?? 50)) };
+      const budget = new AnswerBudget();
+      const page = await readBefore(messages, dialogId, beforeSeq, limit, budget);
+      await charge(readCost(budget.chars), true);
+      return { ok: true, ...page };
     }),
   );
 
@@ -75,20 +92,21 @@ export function registerHandlers(ctx: RealtimeContext, socket: IoSocket): void {
     "session:signout",
     safeHandler(ctx, socket, "session:signout", emptyInput, async () => {
       const { sessionId } = socket.data;
-      ctx.signingOut.add(sessionId);
-      setTimeout(() => ctx.signingOut.delete(sessionId), 10_000).unref();
-      // Answer first, then end every socket of this browser session (all its tabs share the cookie),
-      // on whichever node they are.
-      setImmediate(() => {
-        void io
-          .in(userRoom(me))
-          .fetchSockets()
-          .then((sockets) => {
-            for (const s of sockets) if (s.data.sessionId === sessionId) s.disconnect(true);
-          })
-          .catch((err: unknown) => ctx.logger.error({ err, userId: me }, "sign-out could not reach every socket"));
-      });
+      // The session ends in storage first: from now on its cookie opens no socket and no page.
+      await ctx.sessions.revoke(sessionId);
+      // Every socket of this browser session (all its tabs share the cookie) ends, on whichever node;
+      // this answer goes out first.
+      endSessionsEverywhere(ctx, me, [sessionId]);
       return { ok: true };
+    }),
+  );
+
+  socket.on(
+    "session:signout-everywhere",
+    safeHandler(ctx, socket, "session:signout-everywhere", emptyInput, async () => {
+      const ended = await ctx.sessions.revokeAll(me);
+      endSessionsEverywhere(ctx, me, ended);
+      return { ok: true, sessions: ended.length };
     }),
   );
 }

@@ -9,7 +9,10 @@ import { clusterServices, startCluster, type Cluster } from "../support/cluster"
 import { nextEvent, waitFor, type ClientSocket } from "../support/test-server";
 
 const services = clusterServices();
-if ("skip" in services) console.warn(`\n*** SKIPPING multi-node tests: ${services.skip}. Set DATABASE_URL=postgresql://... and REDIS_URL=redis://... to run them. ***\n`);
+if ("skip" in services)
+  console.warn(
+    `\n*** SKIPPING multi-node tests: ${services.skip}. Set DATABASE_URL=postgresql://... and REDIS_URL=redis://... to run them. ***\n`,
+  );
 
 /** Tracks one client's view of who is available. */
 function watch(socket: ClientSocket, initial: { id: string }[]) {
@@ -31,7 +34,10 @@ describe.skipIf("skip" in services)("multi-node (PostgreSQL + Redis)", () => {
     if ("skip" in services) return;
     c = await startCluster(3, services);
   }, 60_000);
-  afterAll(async () => c?.close(), 30_000);
+  afterAll(async () => {
+    if ("skip" in services) return;
+    await c.close();
+  }, 30_000);
 
   it("one user with tabs on two nodes is one available user, offline only when the last tab anywhere leaves", async () => {
     const [a, watcher] = [await c.createUser(), await c.createUser()];
@@ -52,12 +58,15 @@ describe.skipIf("skip" in services)("multi-node (PostgreSQL + Redis)", () => {
   it("dialogs, messages both ways and teardown work across nodes, in every tab", async () => {
     const [a, b] = [await c.createUser(), await c.createUser()];
     const A = await c.connect(0, a);
+    const listA = watch(A.socket, A.welcome.users);
     const B1 = await c.connect(1, b);
     const B2 = await c.connect(2, b);
+    // As a person would: A clicks B once B is in A's list (B's arrival has reached A's node).
+    await waitFor(() => listA.online.has(b.id), 5000, "A sees B");
     const openedB1 = nextEvent(B1.socket, "dialog:opened");
     const openedB2 = nextEvent(B2.socket, "dialog:opened");
     const res = await A.socket.emitWithAck("dialog:open", { peerId: b.id });
-    expect(res.ok && res.created).toBe(true);
+    expect(res).toMatchObject({ ok: true, created: true });
     if (!res.ok) return;
     expect((await openedB1).dialog.id).toBe(res.dialog.id);
     expect((await openedB2).dialog.id).toBe(res.dialog.id);
@@ -109,7 +118,30 @@ describe.skipIf("skip" in services)("multi-node (PostgreSQL + Redis)", () => {
       await waitFor(() => view.online.has(b.id), 5000, "B back, through another node");
       expect(B.welcome.users.map((u) => u.id)).toContain(a.id);
       const reopened = await B.socket.emitWithAck("dialog:open", { peerId: a.id });
-      expect(reopened.ok && reopened.ok && res.ok && reopened.dialog.id === res.dialog.id).toBe(true);
+      expect(reopened.ok && res.ok && reopened.dialog.id === res.dialog.id).toBe(true);
+    } finally {
+      await cluster.close();
+    }
+  }, 60_000);
+
+  it("sign-out is cluster-wide and immediate: the same browser session on two nodes ends on both, no grace period", async () => {
+    const GRACE = 10_000;
+    const cluster = await startCluster(3, services as { pg: string; redis: string }, { PRESENCE_GRACE_MS: String(GRACE) });
+    try {
+      const [a, watcher] = [await cluster.createUser(), await cluster.createUser()];
+      const w = await cluster.connect(2, watcher);
+      const view = watch(w.socket, w.welcome.users);
+      const tab0 = await cluster.connect(0, a); // the same cookie, so the same browser session
+      const tab1 = await cluster.connect(1, a);
+      await waitFor(() => view.online.has(a.id), 5000, "watcher sees A");
+      const ended = new Promise<string>((resolve) => tab1.socket.once("disconnect", resolve));
+      const started = Date.now();
+      expect(await tab0.socket.emitWithAck("session:signout", {})).toEqual({ ok: true });
+      expect(await ended).toBe("io server disconnect"); // ended by node 1, not by its own hand
+      await waitFor(() => !view.online.has(a.id), 5000, "A to leave the watcher's list");
+      const ms = Date.now() - started;
+      console.log(`cluster-wide sign-out: gone from a third node's list in ${ms} ms (grace period ${GRACE} ms)`);
+      expect(ms).toBeLessThan(GRACE / 2);
     } finally {
       await cluster.close();
     }

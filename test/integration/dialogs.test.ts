@@ -32,7 +32,12 @@ describe("opening a dialog", () => {
     expect(res).toMatchObject({ ok: true, created: true, dialog: { peer: { id: bob.id, name: bob.name } } });
     if (!res.ok) return;
     const id = res.dialog.id;
-    for (const [tab, peer] of [[a1, bob], [a2, bob], [b1, alice], [b2, alice]] as const) {
+    for (const [tab, peer] of [
+      [a1, bob],
+      [a2, bob],
+      [b1, alice],
+      [b2, alice],
+    ] as const) {
       const opened = await tab.log.waitFor("dialog:opened");
       expect(opened.dialog).toEqual({ id, peer: { id: peer.id, name: peer.name } });
     }
@@ -135,7 +140,11 @@ describe("teardown and reopening", () => {
     for (const p of peers) ids.push(await open(h, p.id));
     h.socket.disconnect();
     for (const [i, c] of conns.entries()) {
-      expect(await c.log.waitFor("dialog:closed")).toEqual({ dialogId: ids[i], reason: "peer_offline", peer: { id: hub.id, name: hub.name } });
+      expect(await c.log.waitFor("dialog:closed")).toEqual({
+        dialogId: ids[i],
+        reason: "peer_offline",
+        peer: { id: hub.id, name: hub.name },
+      });
     }
     for (const c of conns) c.socket.disconnect();
     await waitFor(() => !peers.some((p) => t.server.messenger.isAvailable(p.id)), 10_000, "everyone to be offline");

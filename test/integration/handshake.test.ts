@@ -5,7 +5,15 @@
 import { randomUUID } from "node:crypto";
 import { encode, type JWT } from "next-auth/jwt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { TEST_SECRET, STEADY_HEARTBEAT, startTestServer, waitFor, type Connected, type TestServer, type TestUser } from "../support/test-server";
+import {
+  TEST_SECRET,
+  STEADY_HEARTBEAT,
+  startTestServer,
+  waitFor,
+  type Connected,
+  type TestServer,
+  type TestUser,
+} from "../support/test-server";
 
 const cookieOf = (token: string, name = "next-auth.session-token") => `${name}=${token}`;
 const tokenFor = (claims: JWT, options: { secret?: string; maxAge?: number } = {}) =>
@@ -48,19 +56,30 @@ describe("handshake", () => {
   });
 
   it("refuses a token signed with another secret", async () => {
-    const token = await tokenFor({ sub: alice.id, name: alice.name, sid: randomUUID() }, { secret: "another-secret-another-secret-0123456789" });
-    expect(await t.refused(alice, { cookie: cookieOf(token) })).toBe("unauthorized");
+    const cookie = await t.cookie(
+      { sub: alice.id, name: alice.name, sid: randomUUID() },
+      { secret: "another-secret-another-secret-0123456789", store: true },
+    );
+    expect(await t.refused(alice, { cookie })).toBe("unauthorized");
   });
 
   it("refuses an expired token", async () => {
     // An hour in the past: well beyond any clock tolerance of the JWT library.
-    const token = await tokenFor({ sub: alice.id, name: alice.name, sid: randomUUID() }, { maxAge: -3600 });
-    expect(await t.refused(alice, { cookie: cookieOf(token) })).toBe("unauthorized");
+    const cookie = await t.cookie({ sub: alice.id, name: alice.name, sid: randomUUID() }, { maxAge: -3600, store: true });
+    expect(await t.refused(alice, { cookie })).toBe("unauthorized");
   });
 
-  it("refuses a valid token for a user id that does not exist", async () => {
-    const token = await tokenFor({ sub: "no-such-user-0000", name: "ghost", sid: randomUUID() });
-    expect(await t.refused(null, { cookie: cookieOf(token) })).toBe("unauthorized");
+  it("refuses a correctly signed token whose session the server never stored (or has ended)", async () => {
+    expect(await t.refused(null, { cookie: await t.cookie({ sub: alice.id, name: alice.name, sid: randomUUID() }) })).toBe("unauthorized");
+    expect(await t.refused(null, { cookie: await t.cookie({ sub: "no-such-user-0000", name: "ghost", sid: randomUUID() }) })).toBe(
+      "unauthorized",
+    );
+  });
+
+  it("refuses a stored session presented with another user's id", async () => {
+    const sid = randomUUID();
+    await t.server.services.sessions.create(sid, bob.id);
+    expect(await t.refused(null, { cookie: await t.cookie({ sub: alice.id, name: alice.name, sid }) })).toBe("unauthorized");
   });
 
   it("refuses a token without a browser-session id", async () => {
@@ -69,7 +88,9 @@ describe("handshake", () => {
   });
 
   it("accepts the secure cookie name and a token split into chunks, as next-auth writes them", async () => {
-    const token = await tokenFor({ sub: alice.id, name: alice.name, sid: randomUUID() });
+    const sid = randomUUID();
+    await t.server.services.sessions.create(sid, alice.id);
+    const token = await tokenFor({ sub: alice.id, name: alice.name, sid });
     const secure = await t.connect(alice, { cookie: `theme=dark; ${cookieOf(token, "__Secure-next-auth.session-token")}` });
     expect(secure.welcome.self.id).toBe(alice.id);
     const half = Math.floor(token.length / 2);
@@ -83,6 +104,9 @@ describe("handshake", () => {
 
   it("refuses a page of another site (cross-origin) but accepts same-origin", async () => {
     await expect(t.connect(alice, { headers: { origin: "http://evil.example" } })).rejects.toThrow();
+    // The same host is not enough: scheme and port are part of the origin.
+    await expect(t.connect(alice, { headers: { origin: t.url.replace("http:", "https:") } })).rejects.toThrow();
+    await expect(t.connect(alice, { headers: { origin: `http://127.0.0.1:${t.port + 1}` } })).rejects.toThrow();
     const same = await t.connect(alice, { headers: { origin: t.url } });
     expect(same.welcome.self.id).toBe(alice.id);
     same.socket.disconnect();
@@ -125,7 +149,7 @@ describe("connection cap", () => {
     const erin = await t.createUser();
     const attempts = await Promise.allSettled(Array.from({ length: 6 }, () => t.connect(erin)));
     const welcomed = attempts.filter((r): r is PromiseFulfilledResult<Connected> => r.status === "fulfilled").map((r) => r.value);
-    const codes = attempts.filter((r) => r.status === "rejected").map((r) => ((r as PromiseRejectedResult).reason as { data?: { code?: string } }).data?.code);
+    const codes = attempts.filter((r) => r.status === "rejected").map((r) => (r.reason as { data?: { code?: string } }).data?.code);
     for (const c of welcomed) c.socket.disconnect();
     expect(codes.every((c) => c === "too_many_connections")).toBe(true);
     expect(welcomed.length).toBeLessThanOrEqual(2);

@@ -48,7 +48,9 @@ describe("delivery", () => {
     const N = 50;
     const senders = [a[0]!, a[1]!, b[0]!];
     const acks = await Promise.all(
-      senders.map((tab, s) => Promise.all(range(N).map((i) => ask(tab, "message:send", { dialogId: id, clientKey: newKey(), body: `s${s}-${i}` })))),
+      senders.map((tab, s) =>
+        Promise.all(range(N).map((i) => ask(tab, "message:send", { dialogId: id, clientKey: newKey(), body: `s${s}-${i}` }))),
+      ),
     );
     const total = N * senders.length;
     const stored = acks.flat().map((r) => (r.ok ? r.message : null));
@@ -139,8 +141,16 @@ describe("catching up", () => {
     const all: MessageView[] = [];
     for (let i = 1; i <= 7; i++) all.push(await send(i % 2 ? a[0]! : b[0]!, id, `m${i}`));
     expect(await ask(b[0]!, "dialog:history", { dialogId: id, limit: 3 })).toEqual({ ok: true, messages: all.slice(4, 7), more: true });
-    expect(await ask(b[0]!, "dialog:history", { dialogId: id, beforeSeq: 5, limit: 3 })).toEqual({ ok: true, messages: all.slice(1, 4), more: true });
-    expect(await ask(b[0]!, "dialog:history", { dialogId: id, beforeSeq: 2, limit: 3 })).toEqual({ ok: true, messages: all.slice(0, 1), more: false });
+    expect(await ask(b[0]!, "dialog:history", { dialogId: id, beforeSeq: 5, limit: 3 })).toEqual({
+      ok: true,
+      messages: all.slice(1, 4),
+      more: true,
+    });
+    expect(await ask(b[0]!, "dialog:history", { dialogId: id, beforeSeq: 2, limit: 3 })).toEqual({
+      ok: true,
+      messages: all.slice(0, 1),
+      more: false,
+    });
     expect(await ask(a[0]!, "dialog:history", { dialogId: id })).toEqual({ ok: true, messages: all, more: false });
   });
 });
@@ -152,7 +162,10 @@ describe("outsiders", () => {
     const c = await connect(carol);
     const m1 = await send(a[0]!, id, "private");
 
-    expect(await ask(c, "message:send", { dialogId: id, clientKey: newKey(), body: "let me in" })).toEqual({ ok: false, error: "dialog_not_found" });
+    expect(await ask(c, "message:send", { dialogId: id, clientKey: newKey(), body: "let me in" })).toEqual({
+      ok: false,
+      error: "dialog_not_found",
+    });
     expect(await ask(c, "dialog:history", { dialogId: id })).toEqual({ ok: false, error: "dialog_not_found" });
     // Sync answers only for the caller's open dialogs: anything else is left out ("closed or not yours").
     expect(await ask(c, "dialog:sync", { dialogs: [{ dialogId: id, afterSeq: 0 }] })).toEqual({ ok: true, pages: {} });

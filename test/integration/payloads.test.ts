@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Reply } from "../support/client";
 import { ask, newKey, open, raw, receivedSeqs, send } from "../support/client";
 import { STEADY_HEARTBEAT, startTestServer, type Connected, type TestServer, type TestUser } from "../support/test-server";
+import { EVENT_COSTS } from "../../server/core/event-costs";
 
 describe("bad input", () => {
   let t: TestServer;
@@ -26,7 +27,10 @@ describe("bad input", () => {
   afterAll(() => t.close());
 
   /** Sends anything, typed or not, and returns the ack. */
-  const rawAsk = (c: Connected, event: string, ...args: unknown[]) => raw(c).timeout(10_000).emitWithAck(event, ...args) as Promise<Reply<"message:send">>;
+  const rawAsk = (c: Connected, event: string, ...args: unknown[]) =>
+    raw(c)
+      .timeout(10_000)
+      .emitWithAck(event, ...args) as Promise<Reply<"message:send">>;
 
   it("applies the message-body rules: empty, whitespace, and the length limit counted in characters", async () => {
     const body = (text: string) => ask(a, "message:send", { dialogId: id, clientKey: newKey(), body: text });
@@ -126,7 +130,9 @@ describe("bad input", () => {
 describe("event rate limit", () => {
   let t: TestServer;
   beforeAll(async () => {
-    t = await startTestServer({ ...STEADY_HEARTBEAT, EVENTS_PER_SECOND: "1", EVENTS_BURST: "5" });
+    // Room for two connections, one open and four sends; a token comes back only every second.
+    const burst = 2 * EVENT_COSTS.connect.base + EVENT_COSTS["dialog:open"].base + 4 * EVENT_COSTS["message:send"].base;
+    t = await startTestServer({ ...STEADY_HEARTBEAT, EVENTS_PER_SECOND: "1", EVENTS_BURST: String(burst) });
   });
   afterAll(() => t.close());
 
@@ -135,7 +141,7 @@ describe("event rate limit", () => {
     const a1 = await t.connect(alice);
     const a2 = await t.connect(alice);
     const b = await t.connect(bob);
-    const id = await open(a1, bob.id); // 1 of alice's 5
+    const id = await open(a1, bob.id);
     const results = await Promise.all(
       Array.from({ length: 8 }, (_, i) => ask(i % 2 ? a2 : a1, "message:send", { dialogId: id, clientKey: newKey(), body: `m${i}` })),
     );

@@ -6,11 +6,21 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { open, presentIds } from "../support/client";
-import { STEADY_HEARTBEAT, blackhole, destroyTransport, startTestServer, waitFor, type Connected, type TestServer } from "../support/test-server";
+import {
+  STEADY_HEARTBEAT,
+  blackhole,
+  destroyTransport,
+  startTestServer,
+  waitFor,
+  type Connected,
+  type TestServer,
+} from "../support/test-server";
 
-const onlineIn = (w: Connected, id: string, since = 0) => w.log.of("presence:delta", since).filter((d) => d.online.some((u) => u.id === id)).length;
+const onlineIn = (w: Connected, id: string, since = 0) =>
+  w.log.of("presence:delta", since).filter((d) => d.online.some((u) => u.id === id)).length;
 const offlineIn = (w: Connected, id: string, since = 0) => w.log.of("presence:delta", since).filter((d) => d.offline.includes(id)).length;
-const seesOnline = (w: Connected, id: string, ms?: number) => w.log.waitFor("presence:delta", (d) => d.online.some((u) => u.id === id), { ms });
+const seesOnline = (w: Connected, id: string, ms?: number) =>
+  w.log.waitFor("presence:delta", (d) => d.online.some((u) => u.id === id), { ms });
 const seesOffline = (w: Connected, id: string, ms?: number) => w.log.waitFor("presence:delta", (d) => d.offline.includes(id), { ms });
 
 /** A user who connects and leaves now; resolves once `watcher` has seen them go offline. */
@@ -90,7 +100,6 @@ describe("presence (grace 300 ms)", () => {
     await seesOffline(watcher, dave.id);
     expect(t.server.messenger.isAvailable(dave.id)).toBe(false);
   });
-
 });
 
 describe("a silent client (heartbeat 1000 + 1000 ms, grace 300 ms)", () => {

@@ -42,7 +42,7 @@ async function restart(t: TestServer, clients: Connected[], env: Record<string, 
   const gone = connected.map((c) => new Promise((r) => c.socket.once("disconnect", r)));
   await t.server.close();
   await Promise.all(gone);
-  if (notice) for (const c of connected) expect(c.log.of("server:shutdown")).toEqual([{ reconnectInMs: expect.any(Number) }]);
+  if (notice) for (const c of connected) expect(c.log.of("server:shutdown")).toEqual([{ reconnectInMs: expect.any(Number) as number }]);
   return start(env, { dir: t.dir, port: t.port });
 }
 
@@ -100,7 +100,10 @@ describe("restart", () => {
     const closed = await a2.log.waitFor("dialog:closed", () => true, { ms: grace + 10_000 });
     expect(closed).toEqual({ dialogId: id, reason: "peer_offline", peer: peerView(bob) });
     await a2.log.waitFor("presence:delta", (d) => d.offline.includes(bob.id));
-    expect(await ask(a2, "message:send", { dialogId: id, clientKey: newKey(), body: "too late" })).toEqual({ ok: false, error: "dialog_not_found" });
+    expect(await ask(a2, "message:send", { dialogId: id, clientKey: newKey(), body: "too late" })).toEqual({
+      ok: false,
+      error: "dialog_not_found",
+    });
 
     // The closed state is stored: a further restart does not bring the dialog back.
     const db = t2.server.database.db;

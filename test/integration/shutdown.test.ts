@@ -24,7 +24,7 @@ describe("graceful shutdown", () => {
     const a = await t.connect(await t.createUser());
     const reason = new Promise<string>((r) => a.socket.once("disconnect", r));
     await t.server.close();
-    expect(await a.log.waitFor("server:shutdown")).toEqual({ reconnectInMs: expect.any(Number) });
+    expect(await a.log.waitFor("server:shutdown")).toEqual({ reconnectInMs: expect.any(Number) as number });
     // "io server disconnect" is what a sign-out looks like: the client (lib/client/messenger-client.ts)
     // would show the sign-in page and never reconnect. A restart must end the connection otherwise.
     expect(await reason).not.toBe("io server disconnect");
@@ -32,7 +32,12 @@ describe("graceful shutdown", () => {
 
   it("delivers what it already sent to a client whose connection is backed up, including the shutdown notice", async () => {
     // A slow heartbeat: the paused client must not be dropped for missing pongs during the test.
-    t = await startTestServer({ EVENTS_PER_SECOND: "100000", EVENTS_BURST: "100000", HEARTBEAT_INTERVAL_MS: "30000", HEARTBEAT_TIMEOUT_MS: "30000" });
+    t = await startTestServer({
+      EVENTS_PER_SECOND: "100000",
+      EVENTS_BURST: "100000",
+      HEARTBEAT_INTERVAL_MS: "30000",
+      HEARTBEAT_TIMEOUT_MS: "30000",
+    });
     const alice = await t.createUser();
     const bob = await t.createUser();
     const a = await t.connect(alice);

@@ -70,7 +70,10 @@ describe("session:signout", () => {
       reason: "peer_offline",
       peer: { id: alice.id, name: alice.name },
     });
-    expect(await ask(b, "message:send", { dialogId: id, clientKey: "after-signout-1", body: "hello?" })).toEqual({ ok: false, error: "dialog_not_found" });
+    expect(await ask(b, "message:send", { dialogId: id, clientKey: "after-signout-1", body: "hello?" })).toEqual({
+      ok: false,
+      error: "dialog_not_found",
+    });
     expect(await ask(b, "dialog:open", { peerId: alice.id })).toEqual({ ok: false, error: "peer_unavailable" });
     b.socket.disconnect();
   });

@@ -8,13 +8,13 @@ import { randomUUID } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { encode } from "next-auth/jwt";
 import { io } from "socket.io-client";
 import { MessengerClient, type ClientSocket } from "../../lib/client/messenger-client";
 import { Accounts } from "../../server/auth/accounts";
 import { openDatabase } from "../../server/persistence/database";
 import { UserRepository } from "../../server/persistence/user-repository";
 import { ChildServer, freePort } from "./child-server";
+import { storedSessionCookie } from "./session-cookie";
 import { destroyTransport } from "./test-server";
 
 export interface ChaosOptions {
@@ -99,8 +99,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosFigures> {
     for (let i = 0; i < o.pairs * 2; i++) {
       const r = await accounts.register({ username: `chaos${i}x${randomUUID().slice(0, 6)}`, password: "correct horse battery" });
       if (!r.ok) throw new Error("could not create a chaos user");
-      const token = await encode({ token: { sub: r.user.id, name: r.user.name, sid: randomUUID() }, secret: SECRET });
-      users.push({ ...r.user, cookie: `next-auth.session-token=${token}` });
+      users.push({ ...r.user, cookie: await storedSessionCookie(db.db, r.user, SECRET) });
     }
     await db.close();
     await server.start();
@@ -143,9 +142,9 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosFigures> {
     const pendingCount = () => senders.reduce((a, s) => a + (s.client.state.dialogs[0]?.outbox.length ?? 0), 0);
 
     // Chaos: cut random transports while sending; restart the server at the given progress points.
-    let done = false;
+    const run = { done: false };
     const cutter = (async () => {
-      while (!done) {
+      while (!run.done) {
         await sleep(o.cutEveryMs);
         const t = tabs[Math.floor(Math.random() * tabs.length)]!;
         if (cut(t.client.socket)) cuts++;
@@ -153,8 +152,8 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosFigures> {
     })();
     const restarter = (async () => {
       for (const r of o.restarts) {
-        while (!done && sent - pendingCount() < r.afterAcked) await sleep(20);
-        if (done) return;
+        while (!run.done && sent - pendingCount() < r.afterAcked) await sleep(20);
+        if (run.done) return;
         log(`chaos: ${r.mode === "kill" ? "SIGKILL" : "SIGTERM"} at ${sent - pendingCount()} acknowledged`);
         if (r.mode === "kill") await server.kill();
         else await server.stop();
@@ -170,7 +169,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosFigures> {
     let timedOut = false;
     try {
       await until(() => pendingCount() === 0, deadline - Date.now(), "all messages acknowledged");
-      done = true;
+      run.done = true;
       await Promise.all([cutter, restarter]);
       await until(() => tabs.every((t) => t.client.state.status === "connected"), Math.max(1000, deadline - Date.now()), "reconnected");
       // Page in any history a tab only holds the newest part of, then wait for live and replayed traffic.
@@ -192,7 +191,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosFigures> {
       timedOut = true;
       log(`chaos: ${(err as Error).message}`);
     } finally {
-      done = true;
+      run.done = true;
       await Promise.all([cutter, restarter]);
     }
 

@@ -1,20 +1,25 @@
 /** Small client-side helpers for integration tests: typed requests with a timeout, and views of a log. */
 import type { Socket } from "socket.io-client";
-import type { ClientToServerEvents, MessageView } from "../../lib/contract/events";
+import { request, type RequestEvent, type RequestInput, type RequestReply } from "../../lib/client/request";
+import type { MessageView } from "../../lib/contract/events";
 import type { Connected } from "./test-server";
 
-type Req = keyof ClientToServerEvents;
-export type Input<E extends Req> = Parameters<ClientToServerEvents[E]>[0];
-export type Reply<E extends Req> = Parameters<Parameters<ClientToServerEvents[E]>[1]>[0];
+export type Input<E extends RequestEvent> = RequestInput<E>;
+export type Reply<E extends RequestEvent> = RequestReply<E>;
 
 /** Sends a request and resolves with its ack; rejects if no ack arrives within `ms`. */
-export function ask<E extends Req>(conn: Connected | Connected["socket"], event: E, input: Input<E>, ms = 10_000): Promise<Reply<E>> {
-  return raw(conn).timeout(ms).emitWithAck(event, input) as Promise<Reply<E>>;
+export function ask<E extends RequestEvent>(
+  conn: Connected | Connected["socket"],
+  event: E,
+  input: Input<E>,
+  ms = 10_000,
+): Promise<Reply<E>> {
+  return request(raw(conn), event, input, ms);
 }
 
 /** The socket without the contract's types, for sending what a well-behaved client never would. */
 export function raw(conn: Connected | Connected["socket"]): Socket {
-  return ("socket" in conn ? conn.socket : conn) as unknown as Socket;
+  return "socket" in conn ? conn.socket : conn;
 }
 
 /** Sends a message and returns the stored copy from the ack (throws on refusal). */

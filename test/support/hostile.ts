@@ -7,10 +7,28 @@ import fc from "fast-check";
 import type { Socket } from "socket.io-client";
 import type { z } from "zod";
 import { ERROR_CODES, type ErrorCode } from "../../lib/contract/errors";
-import { emptyInput, historyInput, openDialogInput, sendMessageInput, syncInput } from "../../lib/contract/schemas";
+import {
+  emptyInput,
+  historyInput,
+  openDialogInput,
+  readInput,
+  readStateInput,
+  sendMessageInput,
+  syncInput,
+  typingInput,
+} from "../../lib/contract/schemas";
 import type { ClientSocket } from "./test-server";
 
-export const CLIENT_EVENTS = ["dialog:open", "message:send", "dialog:sync", "dialog:history", "session:signout"] as const;
+export const CLIENT_EVENTS = [
+  "dialog:open",
+  "message:send",
+  "dialog:sync",
+  "dialog:history",
+  "dialog:read",
+  "dialog:read-state",
+  "dialog:typing",
+  "session:signout",
+] as const;
 export type ClientEvent = (typeof CLIENT_EVENTS)[number];
 
 export const SCHEMAS: Record<ClientEvent, z.ZodType> = {
@@ -18,21 +36,45 @@ export const SCHEMAS: Record<ClientEvent, z.ZodType> = {
   "message:send": sendMessageInput,
   "dialog:sync": syncInput,
   "dialog:history": historyInput,
+  "dialog:read": readInput,
+  "dialog:read-state": readStateInput,
+  "dialog:typing": typingInput,
   "session:signout": emptyInput,
 };
 
 /** Names with no handler. Reserved names (connect, disconnect, ...) cannot be emitted by the client library. */
 export const UNKNOWN_EVENTS = [
-  "join", "room:join", "dialog:join", "subscribe", "admin", "message:new", "session:welcome", "presence:delta",
-  "dialog:close", "DIALOG:OPEN", "dialog:open ", "message:send\u0000", "__proto__", "constructor", "prototype",
-  "toString", "hasOwnProperty", "error", "message", "ping", "x".repeat(2000), "",
+  "join",
+  "room:join",
+  "dialog:join",
+  "subscribe",
+  "admin",
+  "message:new",
+  "session:welcome",
+  "presence:delta",
+  "dialog:close",
+  "DIALOG:OPEN",
+  "dialog:open ",
+  "message:send\u0000",
+  "__proto__",
+  "constructor",
+  "prototype",
+  "toString",
+  "hasOwnProperty",
+  "error",
+  "message",
+  "ping",
+  "x".repeat(2000),
+  "",
 ];
 
 export const isClientEvent = (e: string): e is ClientEvent => (CLIENT_EVENTS as readonly string[]).includes(e);
 
 /** An object whose keys are all own enumerable properties, even `__proto__`: built by JSON.parse, as the server parses. */
 export function ownObject(entries: [string, unknown][]): Record<string, unknown> {
-  const parts = entries.filter(([, v]) => v !== undefined).map(([k, v]) => `${JSON.stringify(k)}:${JSON.stringify(v) ?? "null"}`);
+  const parts = entries
+    .filter(([, v]) => v !== undefined)
+    .map(([k, v]) => `${JSON.stringify(k)}:${(JSON.stringify(v) as string | undefined) ?? "null"}`);
   return JSON.parse(`{${parts.join(",")}}`) as Record<string, unknown>;
 }
 
@@ -48,12 +90,18 @@ export interface Case {
 /** The arguments emitted before the ack (if any), and whether an ack function goes last. */
 export function argsOf(c: Case): { args: unknown[]; ack: boolean } {
   switch (c.shape) {
-    case "ack": return { args: [c.payload], ack: true };
-    case "no-ack": return { args: [c.payload], ack: false };
-    case "ack-only": return { args: [], ack: true };
-    case "extra-args": return { args: [c.payload, c.junk, c.junk], ack: true };
-    case "not-a-function": return { args: [c.payload, c.junk === undefined ? "ack" : c.junk], ack: false };
-    case "ack-not-last": return { args: [c.payload, () => undefined, c.junk], ack: false };
+    case "ack":
+      return { args: [c.payload], ack: true };
+    case "no-ack":
+      return { args: [c.payload], ack: false };
+    case "ack-only":
+      return { args: [], ack: true };
+    case "extra-args":
+      return { args: [c.payload, c.junk, c.junk], ack: true };
+    case "not-a-function":
+      return { args: [c.payload, c.junk === undefined ? "ack" : c.junk], ack: false };
+    case "ack-not-last":
+      return { args: [c.payload, () => undefined, c.junk], ack: false };
   }
 }
 
@@ -81,7 +129,7 @@ export function isErrorReply(x: unknown): x is { ok: false; error: ErrorCode } {
 }
 
 export const short = (v: unknown, n = 240) => {
-  const s = JSON.stringify(v) ?? String(v);
+  const s = (JSON.stringify(v) as string | undefined) ?? String(v);
   return s.length > n ? `${s.slice(0, n)}...(${s.length} chars)` : s;
 };
 
@@ -95,14 +143,69 @@ const hugeString = fc
   .map(([bytes, [ch, cost]]) => ch.repeat(Math.floor(bytes / cost)));
 
 const hostileString = fc.oneof(
-  { weight: 4, arbitrary: fc.constantFrom("", " ", "\t\n ", "\u0000", "\u202e", "\ufeff", "\u200b", "😀", "<script>alert(1)</script>", "' OR 1=1 --", "${7*7}", "{{7*7}}", "../../etc/passwd", "__proto__", "constructor", "prototype", "toString", "NaN", "null", "[object Object]", "%00", "\\", '"', "\ud800", "a\udfffb", "\ud83d", "\udc00\ud800") },
+  {
+    weight: 4,
+    arbitrary: fc.constantFrom(
+      "",
+      " ",
+      "\t\n ",
+      "\u0000",
+      "\u202e",
+      "\ufeff",
+      "\u200b",
+      "😀",
+      "<script>alert(1)</script>",
+      "' OR 1=1 --",
+      "${7*7}",
+      "{{7*7}}",
+      "../../etc/passwd",
+      "__proto__",
+      "constructor",
+      "prototype",
+      "toString",
+      "NaN",
+      "null",
+      "[object Object]",
+      "%00",
+      "\\",
+      '"',
+      "\ud800",
+      "a\udfffb",
+      "\ud83d",
+      "\udc00\ud800",
+    ),
+  },
   { weight: 3, arbitrary: fc.string({ unit: "binary", maxLength: 40 }) },
-  { weight: 2, arbitrary: fc.string({ unit: fc.oneof(loneSurrogate, fc.string({ unit: "binary", minLength: 1, maxLength: 1 })), maxLength: 24 }) },
+  {
+    weight: 2,
+    arbitrary: fc.string({ unit: fc.oneof(loneSurrogate, fc.string({ unit: "binary", minLength: 1, maxLength: 1 })), maxLength: 24 }),
+  },
   { weight: 1, arbitrary: hugeString },
 );
 
 const hostileNumber = fc.oneof(
-  fc.constantFrom(NaN, Infinity, -Infinity, -0, 0, 1, -1, 1.5, 0.1, 1e308, -1e308, 5e-324, 2 ** 31, -(2 ** 31), 2 ** 53, 2 ** 53 + 2, Number.MAX_SAFE_INTEGER, 201, 200, 101),
+  fc.constantFrom(
+    NaN,
+    Infinity,
+    -Infinity,
+    -0,
+    0,
+    1,
+    -1,
+    1.5,
+    0.1,
+    1e308,
+    -1e308,
+    5e-324,
+    2 ** 31,
+    -(2 ** 31),
+    2 ** 53,
+    2 ** 53 + 2,
+    Number.MAX_SAFE_INTEGER,
+    201,
+    200,
+    101,
+  ),
   fc.double(),
   fc.integer(),
 );
@@ -141,14 +244,43 @@ export interface Pools {
   clientKeys: string[];
 }
 
-const EXTRA_KEYS = ["senderId", "userId", "sender", "senderName", "from", "room", "rooms", "socketId", "sessionId", "isAdmin", "__proto__", "constructor", "prototype", "toString", "then"];
+const EXTRA_KEYS = [
+  "senderId",
+  "userId",
+  "sender",
+  "senderName",
+  "from",
+  "room",
+  "rooms",
+  "socketId",
+  "sessionId",
+  "isAdmin",
+  "__proto__",
+  "constructor",
+  "prototype",
+  "toString",
+  "then",
+];
 
 function clientPayload(event: ClientEvent, p: Pools): fc.Arbitrary<unknown> {
   const real = fc.constantFrom(...p.userIds, ...p.dialogIds);
   const id = fc.oneof(
     { weight: 4, arbitrary: real },
     { weight: 2, arbitrary: fc.stringMatching(/^[A-Za-z0-9_-]{1,64}$/) },
-    { weight: 1, arbitrary: fc.constantFrom("x".repeat(64), "x".repeat(65), "__proto__", "constructor", "a b", "", "ä", ...p.dialogIds.map((d) => `dialog:${d}`), ...p.userIds.map((u) => `user:${u}`)) },
+    {
+      weight: 1,
+      arbitrary: fc.constantFrom(
+        "x".repeat(64),
+        "x".repeat(65),
+        "__proto__",
+        "constructor",
+        "a b",
+        "",
+        "ä",
+        ...p.dialogIds.map((d) => `dialog:${d}`),
+        ...p.userIds.map((u) => `user:${u}`),
+      ),
+    },
     { weight: 1, arbitrary: hostileValue },
   );
   const seq = fc.oneof(fc.nat({ max: 500 }), hostileNumber, hostileValue);
@@ -158,13 +290,23 @@ function clientPayload(event: ClientEvent, p: Pools): fc.Arbitrary<unknown> {
     case "message:send":
       return fc.record({
         dialogId: id,
-        clientKey: fc.oneof(fc.constantFrom(...p.clientKeys, "short", "k".repeat(65)), fc.stringMatching(/^[A-Za-z0-9_-]{8,64}$/), hostileValue),
+        clientKey: fc.oneof(
+          fc.constantFrom(...p.clientKeys, "short", "k".repeat(65)),
+          fc.stringMatching(/^[A-Za-z0-9_-]{8,64}$/),
+          hostileValue,
+        ),
         body: fc.oneof(fc.constantFrom("hello", "", "   ", "x".repeat(2000), "x".repeat(2001)), hostileValue),
       });
     case "dialog:sync":
       return fc.record({ dialogs: fc.oneof(fc.array(fc.record({ dialogId: id, afterSeq: seq }), { maxLength: 120 }), hostileValue) });
     case "dialog:history":
       return fc.record({ dialogId: id, beforeSeq: seq, limit: seq }, { requiredKeys: ["dialogId"] });
+    case "dialog:read":
+      return fc.record({ dialogId: id, seq });
+    case "dialog:read-state":
+      return fc.record({ dialogIds: fc.oneof(fc.array(id, { maxLength: 120 }), hostileValue) }, { requiredKeys: [] });
+    case "dialog:typing":
+      return fc.record({ dialogId: id, typing: fc.oneof(fc.boolean(), hostileValue) });
     case "session:signout":
       return fc.constant({});
   }
@@ -180,13 +322,23 @@ function mutated(event: ClientEvent, p: Pools): fc.Arbitrary<unknown> {
       const entries = Object.entries(base as Record<string, unknown>);
       const field = entries.length > 0 ? pick % entries.length : -1;
       switch (how) {
-        case 0: case 1: case 2: return base; // may well be valid: the oracle decides
-        case 3: return Object.fromEntries(entries.filter((_, i) => i !== field));
-        case 4: return Object.fromEntries(entries.map(([k, v], i) => [k, i === field ? hostile : v]));
-        case 5: case 6: return ownObject([...entries, [key, value]]);
-        case 7: return hostile;
-        case 8: return [base];
-        default: return pick % 2 ? { payload: base } : { data: base, ...(base as object) };
+        case 0:
+        case 1:
+        case 2:
+          return base; // may well be valid: the oracle decides
+        case 3:
+          return Object.fromEntries(entries.filter((_, i) => i !== field));
+        case 4:
+          return Object.fromEntries(entries.map(([k, v], i) => [k, i === field ? hostile : v]));
+        case 5:
+        case 6:
+          return ownObject([...entries, [key, value]]);
+        case 7:
+          return hostile;
+        case 8:
+          return [base];
+        default:
+          return pick % 2 ? { payload: base } : { data: base, ...(base as object) };
       }
     });
 }
@@ -194,10 +346,16 @@ function mutated(event: ClientEvent, p: Pools): fc.Arbitrary<unknown> {
 /** One hostile request: a contract event (or an unknown one), a mutated payload, a calling shape. */
 export function hostileCase(p: Pools): fc.Arbitrary<Case> {
   const shape = fc.constantFrom<Shape>("ack", "ack", "ack", "ack", "no-ack", "ack-only", "extra-args", "not-a-function", "ack-not-last");
-  const known = fc.constantFrom(...CLIENT_EVENTS).chain((event) => fc.record({ event: fc.constant<string>(event), payload: mutated(event, p) }));
+  const known = fc
+    .constantFrom(...CLIENT_EVENTS)
+    .chain((event) => fc.record({ event: fc.constant<string>(event), payload: mutated(event, p) }));
   const unknown = fc.record({ event: fc.oneof(fc.constantFrom(...UNKNOWN_EVENTS), fc.string({ maxLength: 20 })), payload: hostileValue });
   return fc
-    .tuple(fc.oneof({ weight: 9, arbitrary: known }, { weight: 1, arbitrary: unknown }), shape, fc.oneof(hostileValue, fc.constant(undefined)))
+    .tuple(
+      fc.oneof({ weight: 9, arbitrary: known }, { weight: 1, arbitrary: unknown }),
+      shape,
+      fc.oneof(hostileValue, fc.constant(undefined)),
+    )
     .map(([{ event, payload }, shape, junk]) => ({ event, payload, shape, junk }))
     .filter((c) => packetBytes(c) < 62_000)
     .filter((c) => !(c.event === "session:signout" && acceptedBySchema(c))); // a valid sign-out ends the socket: not hostile
@@ -208,7 +366,8 @@ export const untyped = (s: ClientSocket) => s as unknown as Socket;
 
 /** Writes one raw WebSocket text frame (any bytes, even invalid UTF-8) under the Socket.IO client. */
 export function sendRawFrame(s: ClientSocket, data: string | Buffer): void {
-  const transport = (s.io.engine as unknown as { transport: { ws?: { send(d: string | Buffer, o: { binary: boolean }): void } } }).transport;
+  const transport = (s.io.engine as unknown as { transport: { ws?: { send(d: string | Buffer, o: { binary: boolean }): void } } })
+    .transport;
   if (!transport.ws) throw new Error("no WebSocket under this client");
   transport.ws.send(data, { binary: false });
 }

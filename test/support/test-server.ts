@@ -5,7 +5,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { encode } from "next-auth/jwt";
+import { encode, type JWT } from "next-auth/jwt";
 import { randomUUID } from "node:crypto";
 import { io as connectClient, type Socket } from "socket.io-client";
 import { EventLog } from "./event-log";
@@ -50,8 +50,13 @@ export interface TestServer {
   /** The temporary directory holding the database; pass it back as `{ dir }` to restart on the same data. */
   dir: string;
   createUser(name?: string): Promise<TestUser>;
-  /** A fresh browser session (new sid) for an existing user. */
+  /** A fresh browser session (new sid, stored like a sign-in's) for an existing user. */
   session(user: TestUser): Promise<TestUser>;
+  /**
+   * A session cookie with exactly these claims (encoded as next-auth does). With `store`, the `sid`
+   * gets a Session row for `sub` first, as a real sign-in makes.
+   */
+  cookie(claims: JWT, options?: { secret?: string; maxAge?: number; store?: boolean }): Promise<string>;
   /** Connects a client; `user` null (with no cookie option) connects without any session cookie. */
   connect(user: TestUser | null, options?: ConnectOptions): Promise<Connected>;
   /** Connects expecting a refusal; resolves with the connect_error's `data.code` (rejects if welcomed). */
@@ -93,10 +98,16 @@ export async function startTestServer(env: Record<string, string> = {}, reuse?: 
   const url = `http://127.0.0.1:${port}`;
   const sockets = new Set<ClientSocket>();
 
-  const mint = async (id: string, name: string) => {
-    const token = await encode({ token: { sub: id, name, sid: randomUUID() }, secret: TEST_SECRET });
+  const cookie: TestServer["cookie"] = async (claims, options = {}) => {
+    if (options.store && claims.sid && claims.sub) await server.services.sessions.create(claims.sid, claims.sub);
+    const token = await encode({
+      token: claims,
+      secret: options.secret ?? TEST_SECRET,
+      ...(options.maxAge !== undefined ? { maxAge: options.maxAge } : {}),
+    });
     return `next-auth.session-token=${token}`;
   };
+  const mint = (id: string, name: string) => cookie({ sub: id, name, sid: randomUUID() }, { store: true });
 
   const stop = async () => {
     for (const s of sockets) s.disconnect();
@@ -137,6 +148,7 @@ export async function startTestServer(env: Record<string, string> = {}, reuse?: 
     async session(user) {
       return { ...user, cookie: await mint(user.id, user.name) };
     },
+    cookie,
     connect,
     async refused(user, options) {
       try {
@@ -162,7 +174,7 @@ export function nextEvent<E extends keyof ServerToClientEvents>(
   ms = 5000,
 ): Promise<Parameters<ServerToClientEvents[E]>[0]> {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`timed out waiting for ${String(event)}`)), ms);
+    const timer = setTimeout(() => reject(new Error(`timed out waiting for ${event}`)), ms);
     socket.once(event, ((payload: Parameters<ServerToClientEvents[E]>[0]) => {
       clearTimeout(timer);
       resolve(payload);
@@ -209,7 +221,7 @@ export function stopReading(socket: ClientSocket): () => void {
 export function blackhole(socket: ClientSocket): void {
   const tcp = tcpOf(socket);
   tcp.pause();
-  tcp.write = (() => true) as typeof tcp.write;
+  tcp.write = () => true;
   // The client's own heartbeat check would otherwise close the connection politely; silence it too.
   socket.io.engine.removeAllListeners("close");
   (socket.io.engine as unknown as { _resetPingTimeout?: () => void })._resetPingTimeout = () => {};

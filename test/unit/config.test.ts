@@ -46,7 +46,15 @@ describe("defaults", () => {
       MAX_CONNECTIONS_PER_USER: 20,
       EVENTS_PER_SECOND: 30,
       EVENTS_BURST: 60,
-      SIGNIN_ATTEMPTS_PER_MINUTE: 10,
+      SIGNIN_ATTEMPTS_PER_IP_PER_MINUTE: 30,
+      SIGNIN_ATTEMPTS_PER_NAME_AND_IP: 10,
+      SIGNIN_ATTEMPTS_PER_NAME_PER_HOUR: 100,
+      SIGNUPS_PER_IP_PER_MINUTE: 10,
+      SESSION_IDLE_S: 86_400,
+      SESSION_MAX_AGE_S: 604_800,
+      SESSION_REFRESH_S: 3600,
+      SESSION_RECHECK_MS: 5000,
+      publicOrigin: null,
       LOG_LEVEL: "info",
       NEXT_MODE: "build",
       abandonDetectionMs: 9000,
@@ -63,6 +71,21 @@ describe("defaults", () => {
   it("abandonDetectionMs = heartbeat interval + heartbeat timeout + presence grace", () => {
     const c = load({ HEARTBEAT_INTERVAL_MS: "1000", HEARTBEAT_TIMEOUT_MS: "250", PRESENCE_GRACE_MS: "40" });
     expect(c.abandonDetectionMs).toBe(1290);
+  });
+});
+
+describe("sessions and origin", () => {
+  it("a session lifetime that cannot work is refused: refresh not below idle, idle above the maximum age", () => {
+    expect(configError({ SESSION_REFRESH_S: "3600", SESSION_IDLE_S: "3600" }).message).toContain("  SESSION_REFRESH_S: ");
+    expect(configError({ SESSION_IDLE_S: "7200", SESSION_MAX_AGE_S: "3600" }).message).toContain("  SESSION_IDLE_S: ");
+    expect(configError({ SESSION_IDLE_S: "59" }).message).toContain("  SESSION_IDLE_S: ");
+  });
+
+  it("the public origin is PUBLIC_ORIGIN, else NEXTAUTH_URL's, as scheme, host and port", () => {
+    expect(load({ PUBLIC_ORIGIN: "https://Chat.Example.com/some/path" }).publicOrigin).toBe("https://chat.example.com");
+    expect(load({ NEXTAUTH_URL: "https://chat.example.com:8443/" }).publicOrigin).toBe("https://chat.example.com:8443");
+    expect(load({ PUBLIC_ORIGIN: "https://a.example", NEXTAUTH_URL: "https://b.example" }).publicOrigin).toBe("https://a.example");
+    expect(configError({ PUBLIC_ORIGIN: "ftp://chat.example.com" }).message).toContain("  PUBLIC_ORIGIN: ");
   });
 });
 

@@ -1,18 +1,18 @@
 import { describe, expect, it } from "vitest";
 import { DialogRegistry, pairKey, peerOf } from "@/server/core/dialogs";
 import type { UserProfile } from "@/server/core/types";
-import { SingleNode } from "./support/single-node";
+import { TestNode, type OpenResult } from "./support/test-node";
 
 const GRACE = 3000;
 const user = (id: string): UserProfile => ({ id, name: id.toUpperCase() });
 
-function setup(maxDialogsPerUser = 10) {
-  const node = new SingleNode({ graceMs: GRACE, maxDialogsPerUser });
+async function setup(maxDialogsPerUser = 10) {
+  const node = await TestNode.start({ graceMs: GRACE, maxDialogsPerUser });
   const join = (...ids: string[]) => ids.forEach((id) => node.connect(user(id), `${id}-tab`));
   return { node, messenger: node.messenger, join };
 }
 
-function opened(result: ReturnType<SingleNode["open"]>) {
+function opened(result: OpenResult) {
   if (!result.ok) throw new Error(`open failed: ${result.error}`);
   return result.dialog;
 }
@@ -76,31 +76,31 @@ describe("DialogRegistry", () => {
 });
 
 describe("Messenger.planOpen (single node)", () => {
-  it("refuses a dialog with yourself, before and at the bus", () => {
-    const { node, messenger, join } = setup();
+  it("refuses a dialog with yourself, before and at the bus", async () => {
+    const { node, messenger, join } = await setup();
     join("alice");
     expect(messenger.planOpen("alice", "alice")).toEqual({ kind: "refused", error: "self_dialog" });
-    expect(node.open("alice", "alice")).toEqual({ ok: false, error: "self_dialog" });
-    expect(node.propose("x", "alice", "alice")).toBeNull();
+    expect(await node.open("alice", "alice")).toEqual({ ok: false, error: "self_dialog" });
+    expect(messenger.applyDialog("x", "alice", "alice")).toBeNull();
     expect(messenger.stats().openDialogs).toBe(0);
   });
 
-  it("plans a create for two available users and returns the existing dialog in either direction", () => {
-    const { node, messenger, join } = setup();
+  it("plans a create for two available users and returns the existing dialog in either direction", async () => {
+    const { node, messenger, join } = await setup();
     join("alice", "bob");
     expect(messenger.planOpen("alice", "bob")).toEqual({ kind: "create", members: ["alice", "bob"] });
-    const result = node.open("alice", "bob", "d1");
+    const result = await node.open("alice", "bob", "d1");
     expect(result).toEqual({ ok: true, created: true, dialog: { id: "d1", members: ["alice", "bob"] } });
     const dialog = opened(result);
     expect(messenger.planOpen("alice", "bob")).toEqual({ kind: "existing", dialog });
     expect(messenger.planOpen("bob", "alice")).toEqual({ kind: "existing", dialog });
-    expect(node.open("bob", "alice", "other")).toEqual({ ok: true, created: false, dialog });
+    expect(await node.open("bob", "alice", "other")).toEqual({ ok: true, created: false, dialog });
     expect(node.events.filter((e) => e.t === "dialog")).toHaveLength(1);
     expect(messenger.stats()).toEqual({ availableUsers: 2, localUsers: 2, openDialogs: 1, usersWithDialogs: 2 });
   });
 
-  it("peer_unavailable when the peer is offline (never seen, or gone after grace)", () => {
-    const { node, messenger, join } = setup();
+  it("peer_unavailable when the peer is offline (never seen, or gone after grace)", async () => {
+    const { node, messenger, join } = await setup();
     join("alice", "bob");
     expect(messenger.planOpen("alice", "nobody")).toEqual({ kind: "refused", error: "peer_unavailable" });
     node.disconnect("bob", "bob-tab");
@@ -108,94 +108,114 @@ describe("Messenger.planOpen (single node)", () => {
     node.advance(GRACE);
     node.expire();
     expect(messenger.planOpen("alice", "bob")).toEqual({ kind: "refused", error: "peer_unavailable" });
-    expect(node.open("alice", "bob")).toEqual({ ok: false, error: "peer_unavailable" });
+    expect(await node.open("alice", "bob")).toEqual({ ok: false, error: "peer_unavailable" });
   });
 
-  it("peer_unavailable when the requester is not available either", () => {
-    const { messenger, join } = setup();
+  it("peer_unavailable when the requester is not available either", async () => {
+    const { messenger, join } = await setup();
     join("bob");
     expect(messenger.planOpen("ghost", "bob")).toEqual({ kind: "refused", error: "peer_unavailable" });
   });
 
-  it("too_many_dialogs when the requester is at the cap", () => {
-    const { node, messenger, join } = setup(2);
+  it("too_many_dialogs when the requester is at the cap", async () => {
+    const { node, messenger, join } = await setup(2);
     join("alice", "bob", "carol", "dave");
-    opened(node.open("alice", "bob"));
-    opened(node.open("carol", "alice"));
+    opened(await node.open("alice", "bob"));
+    opened(await node.open("carol", "alice"));
     expect(messenger.planOpen("alice", "dave")).toEqual({ kind: "refused", error: "too_many_dialogs" });
-    expect(node.open("alice", "dave")).toEqual({ ok: false, error: "too_many_dialogs" });
+    expect(await node.open("alice", "dave")).toEqual({ ok: false, error: "too_many_dialogs" });
     // An existing dialog is still returned at the cap.
     expect(messenger.planOpen("alice", "bob").kind).toBe("existing");
     expect(messenger.dialogsOf("alice")).toHaveLength(2);
   });
 
-  it("too_many_dialogs when the peer is at the cap, until the peer's dialog is torn down", () => {
-    const { node, messenger, join } = setup(1);
+  it("too_many_dialogs when the peer is at the cap, until the peer's dialog is torn down", async () => {
+    const { node, messenger, join } = await setup(1);
     join("alice", "bob", "carol");
-    opened(node.open("alice", "bob"));
+    opened(await node.open("alice", "bob"));
     expect(messenger.planOpen("carol", "bob")).toEqual({ kind: "refused", error: "too_many_dialogs" });
-    expect(node.open("carol", "bob")).toEqual({ ok: false, error: "too_many_dialogs" });
+    expect(await node.open("carol", "bob")).toEqual({ ok: false, error: "too_many_dialogs" });
     node.disconnect("alice", "alice-tab", true);
     expect(messenger.planOpen("carol", "bob").kind).toBe("create");
-    expect(node.open("carol", "bob")).toMatchObject({ ok: true, created: true });
+    expect(await node.open("carol", "bob")).toMatchObject({ ok: true, created: true });
   });
 });
 
-describe("a proposal is applied later than it was planned (the handler awaits storage in between)", () => {
-  it("peer left between plan and apply -> refused at the bus, nothing opened", () => {
-    const { node, messenger, join } = setup();
+describe("a proposal is applied later than it was planned (the open awaits storage in between)", () => {
+  it("peer left between plan and apply -> refused at the bus, nothing opened, the stored flag cleared", async () => {
+    const { node, messenger, join } = await setup();
     join("alice", "bob");
-    expect(messenger.planOpen("alice", "bob").kind).toBe("create");
+    const release = node.store.pause();
+    const pending = node.open("alice", "bob", "d1");
+    await Promise.resolve();
     node.disconnect("bob", "bob-tab", true);
-    expect(node.propose("d1", "alice", "bob")).toBeNull();
+    release();
+    expect(await pending).toEqual({ ok: false, error: "peer_unavailable" });
+    expect(node.events.filter((e) => e.t === "dialog")).toEqual([]);
+    expect(node.store.isOpen("d1")).toBe(false);
     expect(messenger.dialogsOf("alice")).toEqual([]);
     expect(messenger.stats()).toMatchObject({ openDialogs: 0, usersWithDialogs: 0 });
   });
 
-  it("requester left between plan and apply -> refused at the bus, nothing opened", () => {
-    const { node, messenger, join } = setup();
+  it("requester left between plan and apply -> refused at the bus, nothing opened", async () => {
+    const { node, messenger, join } = await setup();
     join("alice", "bob");
-    expect(messenger.planOpen("alice", "bob").kind).toBe("create");
+    const release = node.store.pause();
+    const pending = node.open("alice", "bob", "d1");
+    await Promise.resolve();
     node.disconnect("alice", "alice-tab");
     node.advance(GRACE);
     node.expire();
-    expect(node.propose("d1", "alice", "bob")).toBeNull();
+    release();
+    expect(await pending).toEqual({ ok: false, error: "peer_unavailable" });
+    expect(node.store.isOpen("d1")).toBe(false);
     expect(messenger.dialogsOf("bob")).toEqual([]);
   });
 
-  it("another open of the same pair won the race -> the existing dialog, created:false", () => {
-    const { node, messenger, join } = setup();
+  it("another open of the same pair won the race -> the same dialog, created:false; each member told once", async () => {
+    const { node, messenger, join } = await setup();
     join("alice", "bob");
-    expect(messenger.planOpen("alice", "bob").kind).toBe("create");
-    expect(messenger.planOpen("bob", "alice").kind).toBe("create");
-    const winner = node.propose("d1", "bob", "alice");
-    const loser = node.propose("d1", "alice", "bob");
-    expect(winner).toMatchObject({ created: true, dialog: { id: "d1", members: ["bob", "alice"] } });
-    expect(loser?.created).toBe(false);
-    expect(loser?.dialog).toBe(winner?.dialog);
+    const release = node.store.pause();
+    const first = node.open("bob", "alice", "d1");
+    const second = node.open("alice", "bob");
+    await Promise.resolve();
+    release();
+    const results = await Promise.all([first, second]);
+    // Whichever proposal the bus applied first created it; the other gets that same dialog.
+    const [winner, loser] = results[0].ok && results[0].created ? results : [results[1], results[0]];
+    expect(winner).toMatchObject({ ok: true, created: true, dialog: { id: "d1" } });
+    expect(loser).toMatchObject({ ok: true, created: false });
+    expect(loser.ok && winner.ok && loser.dialog).toBe(winner.ok && winner.dialog);
+    expect(node.events.filter((e) => e.t === "dialog")).toHaveLength(2);
+    expect(node.clients.opened.map((o) => o.userId).sort()).toEqual(["alice", "bob"]);
     expect(messenger.stats().openDialogs).toBe(1);
   });
 
   // The cap against abuse must hold however the opens interleave: two tabs (or two nodes) can both
   // plan "create" below the cap, and both proposals then reach the bus. Only the replica, at its
   // point of the order, can refuse the one that would cross the cap.
-  it("opens racing to the cap: the proposal applied after the cap is reached is refused", () => {
-    const { node, messenger, join } = setup(1);
+  it("opens racing to the cap: the proposal applied after the cap is reached is refused", async () => {
+    const { node, messenger, join } = await setup(1);
     join("alice", "bob", "carol");
-    expect(messenger.planOpen("alice", "bob").kind).toBe("create");
-    expect(messenger.planOpen("alice", "carol").kind).toBe("create");
-    expect(node.propose("ab", "alice", "bob")).toMatchObject({ created: true });
-    expect(node.propose("ac", "alice", "carol")).toBeNull();
+    const release = node.store.pause();
+    const ab = node.open("alice", "bob", "ab");
+    const ac = node.open("alice", "carol", "ac");
+    await Promise.resolve();
+    expect(node.events.filter((e) => e.t === "dialog")).toEqual([]);
+    release();
+    expect(await ab).toMatchObject({ ok: true, created: true });
+    expect(await ac).toEqual({ ok: false, error: "too_many_dialogs" });
+    expect(node.store.isOpen("ac")).toBe(false);
     expect(messenger.dialogsOf("alice").map((d) => d.id)).toEqual(["ab"]);
     expect(messenger.dialogsOf("carol")).toEqual([]);
   });
 });
 
 describe("Messenger.dialogFor", () => {
-  it("members get the dialog; non-members and unknown ids get null", () => {
-    const { node, messenger, join } = setup();
+  it("members get the dialog; non-members and unknown ids get null", async () => {
+    const { node, messenger, join } = await setup();
     join("alice", "bob", "carol");
-    const d = opened(node.open("alice", "bob", "d1"));
+    const d = opened(await node.open("alice", "bob", "d1"));
     expect(messenger.dialogFor("alice", "d1")).toBe(d);
     expect(messenger.dialogFor("bob", "d1")).toBe(d);
     expect(messenger.dialogFor("carol", "d1")).toBeNull();
@@ -205,12 +225,12 @@ describe("Messenger.dialogFor", () => {
 });
 
 describe("teardown (single node)", () => {
-  it("going offline removes every dialog of the user on both sides", () => {
-    const { node, messenger, join } = setup();
+  it("going offline removes every dialog of the user on both sides", async () => {
+    const { node, messenger, join } = await setup();
     join("alice", "bob", "carol");
-    opened(node.open("alice", "bob", "ab"));
-    opened(node.open("carol", "alice", "ac"));
-    const bc = opened(node.open("bob", "carol", "bc"));
+    opened(await node.open("alice", "bob", "ab"));
+    opened(await node.open("carol", "alice", "ac"));
+    const bc = opened(await node.open("bob", "carol", "bc"));
     node.disconnect("alice", "alice-tab");
     node.advance(GRACE);
     const { left, teardowns } = node.expire();
@@ -226,24 +246,24 @@ describe("teardown (single node)", () => {
     expect(messenger.planOpen("bob", "alice")).toEqual({ kind: "refused", error: "peer_unavailable" });
   });
 
-  it("a pair torn down can be opened again, under the same stored id", () => {
-    const { node, messenger, join } = setup();
+  it("a pair torn down can be opened again, under the same stored id", async () => {
+    const { node, messenger, join } = await setup();
     join("alice", "bob");
-    const first = opened(node.open("alice", "bob"));
+    const first = opened(await node.open("alice", "bob"));
     node.disconnect("bob", "bob-tab", true);
     join("bob");
-    const again = node.open("bob", "alice");
+    const again = await node.open("bob", "alice");
     expect(again).toMatchObject({ ok: true, created: true, dialog: { id: first.id } });
     expect(messenger.dialogsOf("alice")).toHaveLength(1);
   });
 
-  it("stats return to zero after everyone leaves (no leaked index entries)", () => {
-    const { node, messenger, join } = setup();
+  it("stats return to zero after everyone leaves (no leaked index entries)", async () => {
+    const { node, messenger, join } = await setup();
     join("alice", "bob", "carol");
     node.connect(user("alice"), "alice-tab2");
-    opened(node.open("alice", "bob"));
-    opened(node.open("bob", "carol"));
-    opened(node.open("alice", "carol"));
+    opened(await node.open("alice", "bob"));
+    opened(await node.open("bob", "carol"));
+    opened(await node.open("alice", "carol"));
     expect(messenger.stats()).toEqual({ availableUsers: 3, localUsers: 3, openDialogs: 3, usersWithDialogs: 3 });
     node.disconnect("alice", "alice-tab");
     node.disconnect("alice", "alice-tab2");

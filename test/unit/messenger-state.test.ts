@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { initialState, reducer, type Action, type MessengerState, type OutgoingMessage } from "@/lib/client/messenger-state";
+import { NOTICE_RESUME_MS, NOTICE_TTL_MS } from "@/lib/client/notices";
 import type { MessageView, UserView } from "@/lib/contract/events";
 
 const me: UserView = { id: "me", name: "Me" };
@@ -12,9 +13,17 @@ const run = (state: MessengerState, ...actions: Action[]) => actions.reduce(redu
 const welcome = (dialogs: { id: string; peer: UserView }[], users: UserView[] = [me, bob, ann]): Action => ({
   type: "welcome",
   welcome: { self: me, users, dialogs, serverId: "s1" },
+  now: 0,
 });
 const message = (seq: number, clientKey: string, senderId = "me"): MessageView => ({
-  id: `m${seq}`, dialogId: "d1", seq, senderId, senderName: senderId, body: `b${seq}`, clientKey, sentAt: seq,
+  id: `m${seq}`,
+  dialogId: "d1",
+  seq,
+  senderId,
+  senderName: senderId,
+  body: `b${seq}`,
+  clientKey,
+  sentAt: seq,
 });
 const outgoing = (clientKey: string): OutgoingMessage => ({ clientKey, body: `text ${clientKey}`, status: "pending", queuedAt: 5 });
 
@@ -32,7 +41,9 @@ describe("welcome", () => {
     expect(s.status).toBe("connected");
     expect(s.self).toEqual(me);
     expect(s.users).toEqual([ann, bob]);
-    expect(s.dialogs).toEqual([{ id: "d1", peer: bob, messages: [], outbox: [], hasOlder: false, loaded: false, closed: false }]);
+    expect(s.dialogs).toEqual([
+      { id: "d1", peer: bob, messages: [], outbox: [], hasOlder: false, loaded: false, closed: false, hidden: false, shownSeq: 0 },
+    ]);
     expect(s.notices).toEqual([]);
   });
 
@@ -43,8 +54,10 @@ describe("welcome", () => {
     expect(s.dialogs.map((d) => d.id)).toEqual(["d2"]);
     expect(dialog(s, "d2").messages.map((m) => m.seq)).toEqual([1]);
     expect(dialog(s, "d2").peer.name).toBe("Cy Renamed");
-    expect(s.notices).toEqual([{ id: 1, text: "Your conversation with Bob has ended." }]);
-    expect(s.nextNoticeId).toBe(2);
+    expect(s.notices).toEqual([
+      { id: 2, key: "closed:d1", text: "Your conversation with Bob has ended.", about: "bob", expiresAt: NOTICE_TTL_MS },
+    ]);
+    expect(s.announcements).toEqual([{ id: 1, text: "Your conversation with Bob has ended." }]);
   });
 });
 
@@ -87,37 +100,54 @@ describe("presence", () => {
 
 describe("dialogs", () => {
   it("dialogOpened adds once", () => {
-    const s = run(connected(), { type: "dialogOpened", dialog: { id: "d2", peer: cy } }, { type: "dialogOpened", dialog: { id: "d2", peer: cy } });
+    const s = run(
+      connected(),
+      { type: "dialogOpened", dialog: { id: "d2", peer: cy } },
+      { type: "dialogOpened", dialog: { id: "d2", peer: cy } },
+    );
     expect(s.dialogs.map((d) => d.id)).toEqual(["d1", "d2"]);
   });
 
   it("dialogClosed removes the dialog, adds the notice and clears its focus", () => {
-    const s = run(connected(), { type: "focus", dialogId: "d1" }, { type: "dialogClosed", dialogId: "d1", text: "Bob left." });
+    const s = run(connected(), { type: "focus", dialogId: "d1" }, { type: "dialogClosed", dialogId: "d1", text: "Bob left.", now: 0 });
     expect(s.dialogs).toEqual([]);
-    expect(s.notices).toEqual([{ id: 1, text: "Bob left." }]);
+    expect(s.notices).toMatchObject([{ text: "Bob left.", key: "closed:d1", about: "bob" }]);
     expect(s.focus).toBeNull();
   });
 
   it("dialogClosed keeps a dialog with unsent messages, ended, its outbox failed; once only", () => {
-    let s = run(connected(), { type: "queue", dialogId: "d1", message: outgoing("k1") }, { type: "dialogClosed", dialogId: "d1", text: "ended" });
+    let s = run(
+      connected(),
+      { type: "queue", dialogId: "d1", message: outgoing("k1") },
+      { type: "dialogClosed", dialogId: "d1", text: "ended", now: 0 },
+    );
     expect(dialog(s)).toMatchObject({ closed: true, outbox: [{ ...outgoing("k1"), status: "failed", error: "dialog_not_found" }] });
-    expect(reducer(s, { type: "dialogClosed", dialogId: "d1", text: "again" })).toBe(s);
+    expect(reducer(s, { type: "dialogClosed", dialogId: "d1", text: "again", now: 0 })).toBe(s);
     s = run(s, { type: "dialogOpened", dialog: { id: "d1", peer: bob } });
     expect(dialog(s).closed).toBe(false);
     expect(dialog(s).outbox).toHaveLength(1);
   });
 
   it("discarding the last unsent message of an ended dialog removes it", () => {
-    const s = run(connected(), { type: "queue", dialogId: "d1", message: outgoing("k1") }, { type: "queue", dialogId: "d1", message: outgoing("k2") },
-      { type: "dialogClosed", dialogId: "d1", text: "ended" }, { type: "discard", dialogId: "d1", clientKey: "k1" });
+    const s = run(
+      connected(),
+      { type: "queue", dialogId: "d1", message: outgoing("k1") },
+      { type: "queue", dialogId: "d1", message: outgoing("k2") },
+      { type: "dialogClosed", dialogId: "d1", text: "ended", now: 0 },
+      { type: "discard", dialogId: "d1", clientKey: "k1" },
+    );
     expect(dialog(s).outbox.map((o) => o.clientKey)).toEqual(["k2"]);
     expect(run(s, { type: "discard", dialogId: "d1", clientKey: "k2" }).dialogs).toEqual([]);
   });
 
   it("a late ack that empties an ended dialog's outbox removes the dialog too", () => {
     // The server stored the message, then closed the dialog before the ack reached this tab.
-    const s = run(connected(), { type: "queue", dialogId: "d1", message: outgoing("k1") }, { type: "dialogClosed", dialogId: "d1", text: "ended" },
-      { type: "sent", dialogId: "d1", message: message(1, "k1") });
+    const s = run(
+      connected(),
+      { type: "queue", dialogId: "d1", message: outgoing("k1") },
+      { type: "dialogClosed", dialogId: "d1", text: "ended", now: 0 },
+      { type: "sent", dialogId: "d1", message: message(1, "k1") },
+    );
     expect(s.dialogs.filter((d) => d.closed && d.outbox.length === 0)).toEqual([]);
   });
 
@@ -132,7 +162,7 @@ describe("dialogs", () => {
 
   it("dialogClosed of an unknown dialog changes nothing", () => {
     const before = connected();
-    expect(reducer(before, { type: "dialogClosed", dialogId: "zz", text: "x" })).toBe(before);
+    expect(reducer(before, { type: "dialogClosed", dialogId: "zz", text: "x", now: 0 })).toBe(before);
   });
 
   it("focus bumps the nonce every time", () => {
@@ -142,7 +172,12 @@ describe("dialogs", () => {
 });
 
 describe("outbox", () => {
-  const queued = () => run(connected(), { type: "queue", dialogId: "d1", message: outgoing("k1") }, { type: "queue", dialogId: "d1", message: outgoing("k2") });
+  const queued = () =>
+    run(
+      connected(),
+      { type: "queue", dialogId: "d1", message: outgoing("k1") },
+      { type: "queue", dialogId: "d1", message: outgoing("k2") },
+    );
 
   it("sent removes the pending entry with the same clientKey and adds the message", () => {
     const s = run(queued(), { type: "sent", dialogId: "d1", message: message(1, "k2") });
@@ -181,7 +216,11 @@ describe("outbox", () => {
   });
 
   it("discard removes only that entry", () => {
-    const s = run(queued(), { type: "failed", dialogId: "d1", clientKey: "k2", error: "offline" }, { type: "discard", dialogId: "d1", clientKey: "k2" });
+    const s = run(
+      queued(),
+      { type: "failed", dialogId: "d1", clientKey: "k2", error: "offline" },
+      { type: "discard", dialogId: "d1", clientKey: "k2" },
+    );
     expect(dialog(s).outbox).toEqual([outgoing("k1")]);
   });
 
@@ -193,14 +232,47 @@ describe("outbox", () => {
 });
 
 describe("notices", () => {
-  it("keeps only the latest 5, with increasing ids; dismiss removes one", () => {
+  const notice = (key: string, now = 0, about?: string): Action => ({
+    type: "notice",
+    notice: { key, text: `text of ${key}`, ...(about ? { about } : {}) },
+    now,
+  });
+
+  it("keeps only the latest 3, each event once; dismiss removes one", () => {
     let s = connected();
-    for (let i = 1; i <= 7; i++) s = reducer(s, { type: "notice", text: `n${i}` });
-    expect(s.notices.map((n) => n.text)).toEqual(["n3", "n4", "n5", "n6", "n7"]);
-    expect(s.notices.map((n) => n.id)).toEqual([3, 4, 5, 6, 7]);
-    s = reducer(s, { type: "dismiss", id: 5 });
-    expect(s.notices.map((n) => n.id)).toEqual([3, 4, 6, 7]);
-    expect(reducer(s, { type: "notice", text: "n8" }).notices.at(-1)).toEqual({ id: 8, text: "n8" });
+    for (let i = 1; i <= 5; i++) s = reducer(s, notice(`n${i}`));
+    expect(s.notices.map((n) => n.key)).toEqual(["n3", "n4", "n5"]);
+    s = reducer(s, { type: "dismiss", id: s.notices[1]!.id });
+    expect(s.notices.map((n) => n.key)).toEqual(["n3", "n5"]);
+  });
+
+  it("a repeated event refreshes its notice instead of stacking another (five sign-outs, one notice)", () => {
+    let s = connected();
+    for (let i = 0; i < 5; i++) s = reducer(s, notice("closed:d1", i * 1000));
+    expect(s.notices).toHaveLength(1);
+    expect(s.notices[0]!.expiresAt).toBe(4000 + NOTICE_TTL_MS);
+  });
+
+  it("expires by itself, but not while held (hovered or focused), and gets time to finish after", () => {
+    let s = run(connected(), notice("a", 0), notice("b", 5000));
+    s = reducer(s, { type: "tick", now: NOTICE_TTL_MS });
+    expect(s.notices.map((n) => n.key)).toEqual(["b"]);
+    s = run(s, { type: "holdNotices", held: true, now: NOTICE_TTL_MS }, { type: "tick", now: 60_000 });
+    expect(s.notices.map((n) => n.key)).toEqual(["b"]);
+    s = run(s, { type: "holdNotices", held: false, now: 60_000 }, { type: "tick", now: 60_001 });
+    expect(s.notices.map((n) => n.key)).toEqual(["b"]);
+    expect(reducer(s, { type: "tick", now: 60_000 + NOTICE_RESUME_MS }).notices).toEqual([]);
+  });
+
+  it("a tick that changes nothing returns the same state (no re-render every second)", () => {
+    const s = run(connected(), notice("a", 0));
+    expect(reducer(s, { type: "tick", now: 1 })).toBe(s);
+  });
+
+  it("a notice about a person goes when a conversation with them opens again", () => {
+    let s = run(connected(), notice("closed:d9", 0, "cy"), notice("other", 0));
+    s = reducer(s, { type: "dialogOpened", dialog: { id: "d9", peer: cy } });
+    expect(s.notices.map((n) => n.key)).toEqual(["other"]);
   });
 
   it("status changes only the status", () => {

@@ -1,18 +1,18 @@
 /**
  * Random sequences against the Messenger.
  *
- * 1. One node wired as production wires it (./support/single-node.ts): connections, disconnects,
- *    time, expiries, opens (also racing ones) and restores, checked after every step against a plain
- *    model: users with their connections and grace deadlines, and one dialog per pair.
+ * 1. The real node service on one node (./support/test-node.ts): connections, disconnects, time,
+ *    expiries, opens (also racing ones) and restores, checked after every step against a plain model:
+ *    users with their connections and grace deadlines, and one dialog per pair.
  * 2. The replica alone: a random stream of bus events applied in the same order to two Messengers
  *    (different clocks, different local connections) leaves them identical, and as a model predicts.
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { Messenger, type Teardown } from "@/server/core/messenger";
-import type { ClusterEvent } from "@/server/realtime/cluster-bus";
+import type { ClusterEvent } from "@/server/core/cluster-bus";
 import type { UserProfile } from "@/server/core/types";
-import { SingleNode, conversationId, replicaState } from "./support/single-node";
+import { TestNode, conversationId, replicaState } from "./support/test-node";
 
 const GRACE = 1000;
 /** Members of restored dialogs are held longer than the grace period. */
@@ -83,7 +83,7 @@ function checkTeardown(t: Teardown | null, left: UserProfile, model: Model): voi
 }
 
 /** Compared as one value per step (one `expect` per step keeps long runs fast). */
-function checkInvariants(node: SingleNode, model: Model, viewer: Set<string>): void {
+function checkInvariants(node: TestNode, model: Model, viewer: Set<string>): void {
   const m = node.messenger;
   const observed = (u: string) => {
     const dialogs = m.dialogsOf(u);
@@ -130,15 +130,21 @@ function checkInvariants(node: SingleNode, model: Model, viewer: Set<string>): v
     users: Object.fromEntries(USERS.map((u) => [u, expected(u)])),
     maxDialogs: true,
     nextWakeAt: deadlines.length === 0 ? null : Math.min(...deadlines),
-    stats: { availableUsers: model.users.size, localUsers: model.users.size, openDialogs: model.dialogs.size, usersWithDialogs: members.size },
+    stats: {
+      availableUsers: model.users.size,
+      localUsers: model.users.size,
+      openDialogs: model.dialogs.size,
+      usersWithDialogs: members.size,
+    },
     viewer: sorted(model.users.keys()),
   });
   // The model itself never holds a user with no connection and no deadline.
-  for (const [u, mu] of model.users) if (mu.conns.size === 0 && mu.deadline === null) throw new Error(`model: ${u} has no connection and no deadline`);
+  for (const [u, mu] of model.users)
+    if (mu.conns.size === 0 && mu.deadline === null) throw new Error(`model: ${u} has no connection and no deadline`);
 }
 
-function run(ops: Op[]): void {
-  const node = new SingleNode({ graceMs: GRACE, maxDialogsPerUser: MAX_DIALOGS, restoreGraceMs: RESTORE_GRACE });
+async function run(ops: Op[]): Promise<void> {
+  const node = await TestNode.start({ graceMs: GRACE, maxDialogsPerUser: MAX_DIALOGS, restoreGraceMs: RESTORE_GRACE });
   const m = node.messenger;
   const model = new Model();
   const restoredHeld = new Set<string>();
@@ -183,7 +189,9 @@ function run(ops: Op[]): void {
         node.advance(o.ms);
         break;
       case "expire": {
-        const due = sorted([...model.users].filter(([, mu]) => mu.conns.size === 0 && mu.deadline !== null && mu.deadline <= node.now).map(([u]) => u));
+        const due = sorted(
+          [...model.users].filter(([, mu]) => mu.conns.size === 0 && mu.deadline !== null && mu.deadline <= node.now).map(([u]) => u),
+        );
         const { left, teardowns } = node.expire();
         expect(sorted(left.map((u) => u.id))).toEqual(due);
         expect(teardowns).toHaveLength(left.length);
@@ -198,7 +206,7 @@ function run(ops: Op[]): void {
       case "open": {
         const id = conversationId(o.a, o.b);
         const existing = model.dialogs.has(id);
-        const result = node.open(o.a, o.b);
+        const result = await node.open(o.a, o.b);
         if (o.a === o.b) expect(result).toEqual({ ok: false, error: "self_dialog" });
         else if (existing) expect(result).toMatchObject({ ok: true, created: false, dialog: { id } });
         else if (!model.users.has(o.a) || !model.users.has(o.b)) expect(result).toEqual({ ok: false, error: "peer_unavailable" });
@@ -217,13 +225,18 @@ function run(ops: Op[]): void {
         const p2 = m.planOpen(o.b, o.a);
         if (p1.kind !== "create" || p2.kind !== "create") break; // other outcomes: see "open"
         expect(model.dialogs.has(id)).toBe(false);
+        // Both requests plan "create" and then wait for storage; both proposals reach the bus.
         const [x, y] = o.bFirst ? [o.b, o.a] : [o.a, o.b];
-        const winner = node.propose(id, x, y);
-        const loser = node.propose(id, y, x);
-        expect(winner).toEqual({ created: true, dialog: { id, members: [x, y] } });
-        expect(loser?.created).toBe(false);
-        expect(loser?.dialog).toBe(winner?.dialog);
-        model.dialogs.set(id, [x, y]);
+        const release = node.store.pause();
+        const pending = [node.open(x, y), node.open(y, x)];
+        await Promise.resolve();
+        release();
+        const results = await Promise.all(pending);
+        const winner = results.find((r) => r.ok && r.created);
+        const loser = results.find((r) => r.ok && !r.created);
+        expect(winner?.ok && winner.dialog.id).toBe(id);
+        expect(loser?.ok && loser.dialog).toBe(winner?.ok && winner.dialog);
+        if (winner?.ok) model.dialogs.set(id, winner.dialog.members);
         reached.concurrentOpen++;
         break;
       }
@@ -242,7 +255,7 @@ function run(ops: Op[]): void {
           }
           stored.push({ id, a: profile(a), b: profile(b) });
         }
-        const results = node.restore(...stored);
+        const results = await node.restore(...stored);
         for (const c of stored) {
           for (const u of [c.a.id, c.b.id]) {
             if (model.users.has(u)) continue;
@@ -284,18 +297,19 @@ function run(ops: Op[]): void {
 }
 
 describe("single node: model-based property", () => {
-  it("keeps presence, dialogs, deadlines and the feed consistent with the model", () => {
+  it("keeps presence, dialogs, deadlines and the feed consistent with the model", async () => {
     for (const k of Object.keys(reached) as (keyof typeof reached)[]) reached[k] = 0;
-    fc.assert(
-      fc.property(fc.array(op, { maxLength: 100, size: "max" }), (ops) => run(ops)),
+    await fc.assert(
+      fc.asyncProperty(fc.array(op, { maxLength: 100, size: "max" }), (ops) => run(ops)),
       { numRuns: 300 },
     );
     // Every interesting path was taken by some run.
     for (const [path, n] of Object.entries(reached)) expect(n, path).toBeGreaterThan(0);
   }, 60_000);
 
-  it("the model check is not vacuous: a known sequence reaches dialogs, caps, races, restores and teardowns", () => {
-    run([
+  it("the model check is not vacuous: a known sequence reaches dialogs, caps, races, restores and teardowns", async () => {
+    for (const k of Object.keys(reached) as (keyof typeof reached)[]) reached[k] = 0;
+    await run([
       { kind: "restore", pairs: [["u2", "u3"]] },
       { kind: "connect", u: "u0", c: "c0" },
       { kind: "connect", u: "u1", c: "c0" },
@@ -312,6 +326,15 @@ describe("single node: model-based property", () => {
       { kind: "open", a: "u2", b: "u1" },
       { kind: "disconnect", u: "u1", c: "c0", immediate: true },
     ]);
+    // Each counter is bumped only where the run checked that path against the model.
+    expect(reached).toEqual({
+      restoreKept: 1, // u2 connects while held for the restored u2-u3
+      concurrentOpen: 1, // u0 and u1 open each other at once: one dialog
+      capRefusal: 2, // u0 at the cap of 2: u0->u3 and u3->u0 refused
+      teardownWithDialogs: 3, // u0 expires (u0-u1, u0-u2), u3 expires (u2-u3), u1 signs out (u2-u1)
+      restoreExpired: 1, // u3 never comes back: u2-u3 torn down after RESTORE_GRACE
+      longRuns: 0,
+    });
   });
 });
 
@@ -320,13 +343,19 @@ describe("single node: model-based property", () => {
 const RUSERS = ["r0", "r1", "r2", "r3", "r4"] as const;
 const ruser = fc.constantFrom(...RUSERS);
 
+/** The events that change the replica. */
+type ReplicaEvent = Extract<ClusterEvent, { t: "online" | "offline" | "dialog" }>;
+
 type Step =
-  | { on: "bus"; event: ClusterEvent }
+  | { on: "bus"; event: ReplicaEvent }
   /** Something local to one of the two nodes only (never announced): must not change the replica. */
   | { on: "local"; node: 0 | 1; u: string; c: string; connect: boolean; immediate: boolean };
 
-const busEvent: fc.Arbitrary<ClusterEvent> = fc.oneof(
-  { arbitrary: fc.record({ t: fc.constant("online" as const), user: fc.record({ id: ruser, name: fc.constantFrom("A", "B") }) }), weight: 4 },
+const busEvent: fc.Arbitrary<ReplicaEvent> = fc.oneof(
+  {
+    arbitrary: fc.record({ t: fc.constant("online" as const), user: fc.record({ id: ruser, name: fc.constantFrom("A", "B") }) }),
+    weight: 4,
+  },
   { arbitrary: fc.record({ t: fc.constant("offline" as const), userId: ruser }), weight: 2 },
   {
     // Ids as stored: one per pair; sometimes another one for the same pair (a stale proposal).
@@ -373,8 +402,11 @@ function view(m: Messenger) {
   };
 }
 
-function applyTo(m: Messenger, e: ClusterEvent): unknown {
-  if (e.t === "online") return m.applyOnline(e.user);
+function applyTo(m: Messenger, e: ReplicaEvent): unknown {
+  if (e.t === "online") {
+    m.applyOnline(e.user);
+    return;
+  }
   if (e.t === "offline") return m.applyOffline(e.userId);
   return m.applyDialog(e.id, e.a, e.b);
 }
@@ -436,11 +468,19 @@ describe("the replica: same events, same order, same state", () => {
           const [v0, v1] = replicas.map(view) as [ReturnType<typeof view>, ReturnType<typeof view>];
           same(v1, v0);
           same(
-            { available: v0.available, profiles: v0.profiles, dialogIds: v0.dialogIds, availableUsers: v0.state.stats.availableUsers, openDialogs: v0.state.stats.openDialogs },
+            {
+              available: v0.available,
+              profiles: v0.profiles,
+              dialogIds: v0.dialogIds,
+              availableUsers: v0.state.stats.availableUsers,
+              openDialogs: v0.state.stats.openDialogs,
+            },
             {
               available: sorted(users.keys()),
               profiles: Object.fromEntries(RUSERS.map((u) => [u, users.get(u)])),
-              dialogIds: Object.fromEntries(RUSERS.map((u) => [u, sorted([...dialogs.values()].filter((d) => d.members.includes(u)).map((d) => d.id))])),
+              dialogIds: Object.fromEntries(
+                RUSERS.map((u) => [u, sorted([...dialogs.values()].filter((d) => d.members.includes(u)).map((d) => d.id))]),
+              ),
               availableUsers: users.size,
               openDialogs: dialogs.size,
             },

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { Messenger, peerOf } from "@/server/core/messenger";
 import type { UserProfile } from "@/server/core/types";
-import { SingleNode, replicaState } from "./support/single-node";
+import { TestNode, replicaState } from "./support/test-node";
 
 const GRACE = 3000;
 const alice: UserProfile = { id: "alice", name: "Alice" };
@@ -9,13 +9,18 @@ const bob: UserProfile = { id: "bob", name: "Bob" };
 const carol: UserProfile = { id: "carol", name: "Carol" };
 const ZERO = { availableUsers: 0, localUsers: 0, openDialogs: 0, usersWithDialogs: 0 };
 
-function setup(maxDialogsPerUser = 10, restoreGraceMs?: number) {
-  const node = new SingleNode({ graceMs: GRACE, maxDialogsPerUser, ...(restoreGraceMs === undefined ? {} : { restoreGraceMs }), startAt: 1_000 });
+async function setup(maxDialogsPerUser = 10, restoreGraceMs?: number) {
+  const node = await TestNode.start({
+    graceMs: GRACE,
+    maxDialogsPerUser,
+    ...(restoreGraceMs === undefined ? {} : { restoreGraceMs }),
+    startAt: 1_000,
+  });
   return { node, messenger: node.messenger };
 }
 
-function open(node: SingleNode, a: string, b: string) {
-  const result = node.open(a, b);
+async function open(node: TestNode, a: string, b: string) {
+  const result = await node.open(a, b);
   if (!result.ok) throw new Error(`open failed: ${result.error}`);
   return result.dialog;
 }
@@ -25,8 +30,8 @@ function replica(clock = { now: () => 0 }) {
 }
 
 describe("single node: presence", () => {
-  it("multi-tab: two connections are one available user, announced once; closing one keeps them available", () => {
-    const { node, messenger } = setup();
+  it("multi-tab: two connections are one available user, announced once; closing one keeps them available", async () => {
+    const { node, messenger } = await setup();
     expect(node.connect(alice, "a1")).toEqual({ cameOnline: true, dialogs: [] });
     expect(node.connect(alice, "a2")).toEqual({ cameOnline: false, dialogs: [] });
     expect(node.events).toEqual([{ t: "online", user: alice }]);
@@ -39,11 +44,11 @@ describe("single node: presence", () => {
     expect(node.events).toHaveLength(1);
   });
 
-  it("grace: still available until now >= deadline, then leaves exactly once and the dialog is torn down", () => {
-    const { node, messenger } = setup();
+  it("grace: still available until now >= deadline, then leaves exactly once and the dialog is torn down", async () => {
+    const { node, messenger } = await setup();
     node.connect(alice, "a1");
     node.connect(bob, "b1");
-    const d = open(node, "alice", "bob");
+    const d = await open(node, "alice", "bob");
     expect(node.disconnect("alice", "a1")).toEqual({ left: null, teardown: null });
     expect(messenger.connectionCount("alice")).toBe(0);
     expect(messenger.nextWakeAt()).toBe(1_000 + GRACE);
@@ -62,11 +67,11 @@ describe("single node: presence", () => {
     expect(node.events.filter((e) => e.t === "offline")).toEqual([{ t: "offline", userId: "alice" }]);
   });
 
-  it("reconnecting within grace cancels the deadline and keeps the dialogs, which connect returns", () => {
-    const { node, messenger } = setup();
+  it("reconnecting within grace cancels the deadline and keeps the dialogs, which connect returns", async () => {
+    const { node, messenger } = await setup();
     node.connect(alice, "a1");
     node.connect(bob, "b1");
-    const d = open(node, "alice", "bob");
+    const d = await open(node, "alice", "bob");
     node.disconnect("alice", "a1");
     node.advance(GRACE - 1);
     const eventsBefore = node.events.length;
@@ -78,11 +83,11 @@ describe("single node: presence", () => {
     expect(messenger.dialogsOf("bob")).toEqual([d]);
   });
 
-  it("immediate (sign-out) disconnect leaves at once, tears down on both sides and leaves nothing to expire", () => {
-    const { node, messenger } = setup();
+  it("immediate (sign-out) disconnect leaves at once, tears down on both sides and leaves nothing to expire", async () => {
+    const { node, messenger } = await setup();
     node.connect(alice, "a1");
     node.connect(bob, "b1");
-    const d = open(node, "alice", "bob");
+    const d = await open(node, "alice", "bob");
     expect(node.disconnect("alice", "a1", true)).toEqual({ left: alice, teardown: { user: alice, dialogs: [d] } });
     expect(messenger.isAvailable("alice")).toBe(false);
     expect(messenger.dialogFor("bob", d.id)).toBeNull();
@@ -92,8 +97,8 @@ describe("single node: presence", () => {
     expect(node.expire()).toEqual({ left: [], teardowns: [] });
   });
 
-  it("immediate disconnect of one of two tabs changes nothing", () => {
-    const { node, messenger } = setup();
+  it("immediate disconnect of one of two tabs changes nothing", async () => {
+    const { node, messenger } = await setup();
     node.connect(alice, "a1");
     node.connect(alice, "a2");
     expect(node.disconnect("alice", "a1", true)).toEqual({ left: null, teardown: null });
@@ -102,8 +107,8 @@ describe("single node: presence", () => {
     expect(node.disconnect("alice", "a2", true)).toEqual({ left: alice, teardown: { user: alice, dialogs: [] } });
   });
 
-  it("disconnect of an unknown connection or user is a no-op", () => {
-    const { node, messenger } = setup();
+  it("disconnect of an unknown connection or user is a no-op", async () => {
+    const { node, messenger } = await setup();
     node.connect(alice, "a1");
     messenger.feed.drain();
     expect(messenger.disconnect("alice", "zzz")).toBeNull();
@@ -115,8 +120,8 @@ describe("single node: presence", () => {
     expect(messenger.isAvailable("alice")).toBe(true);
   });
 
-  it("nextWakeAt is the earliest deadline across users; expire takes only those due", () => {
-    const { node, messenger } = setup();
+  it("nextWakeAt is the earliest deadline across users; expire takes only those due", async () => {
+    const { node, messenger } = await setup();
     node.connect(alice, "a1");
     node.connect(bob, "b1");
     node.clock.t = 5_000;
@@ -130,21 +135,26 @@ describe("single node: presence", () => {
     expect(messenger.nextWakeAt()).toBe(6_000 + GRACE);
   });
 
-  it("available(excluding) leaves out the viewer; profile comes from the replica", () => {
-    const { node, messenger } = setup();
+  it("available(excluding) leaves out the viewer; profile comes from the replica", async () => {
+    const { node, messenger } = await setup();
     node.connect(alice, "a1");
     node.connect(bob, "b1");
     expect(messenger.available("alice")).toEqual([bob]);
-    expect(messenger.available().map((u) => u.id).sort()).toEqual(["alice", "bob"]);
+    expect(
+      messenger
+        .available()
+        .map((u) => u.id)
+        .sort(),
+    ).toEqual(["alice", "bob"]);
     expect(messenger.profile("bob")).toEqual(bob);
     expect(messenger.profile("carol")).toBeUndefined();
   });
 
-  it("a user who left comes back online as new: announced again, with no dialogs", () => {
-    const { node, messenger } = setup();
+  it("a user who left comes back online as new: announced again, with no dialogs", async () => {
+    const { node, messenger } = await setup();
     node.connect(alice, "a1");
     node.connect(bob, "b1");
-    open(node, "alice", "bob");
+    await open(node, "alice", "bob");
     node.disconnect("alice", "a1", true);
     expect(node.connect(alice, "a2")).toEqual({ cameOnline: true, dialogs: [] });
     expect(node.events.filter((e) => e.t === "online")).toHaveLength(3);
@@ -155,8 +165,8 @@ describe("single node: presence", () => {
 });
 
 describe("single node: presence feed", () => {
-  it("announces the first connection only, and offline only when the replica applies the departure", () => {
-    const { node, messenger } = setup();
+  it("announces the first connection only, and offline only when the replica applies the departure", async () => {
+    const { node, messenger } = await setup();
     node.connect(alice, "a1");
     node.connect(alice, "a2");
     expect(messenger.feed.drain()).toEqual({ online: [alice], offline: [] });
@@ -168,8 +178,8 @@ describe("single node: presence feed", () => {
     expect(messenger.feed.drain()).toEqual({ online: [], offline: ["alice"] });
   });
 
-  it("offline then back online within one batch ends online", () => {
-    const { node, messenger } = setup();
+  it("offline then back online within one batch ends online", async () => {
+    const { node, messenger } = await setup();
     node.connect(bob, "b1");
     messenger.feed.drain();
     node.disconnect("bob", "b1", true);
@@ -179,9 +189,9 @@ describe("single node: presence feed", () => {
 });
 
 describe("single node: restore after a restart", () => {
-  it("a restored dialog whose members never connect is torn down after one grace period (no restoreGraceMs)", () => {
-    const { node, messenger } = setup();
-    const [r] = node.restore({ id: "d1", a: alice, b: bob });
+  it("a restored dialog whose members never connect is torn down after one grace period (no restoreGraceMs)", async () => {
+    const { node, messenger } = await setup();
+    const [r] = await node.restore({ id: "d1", a: alice, b: bob });
     expect(r).toEqual({ dialog: { id: "d1", members: ["alice", "bob"] }, created: true });
     const d = r!.dialog;
     expect(messenger.isAvailable("alice")).toBe(true);
@@ -198,10 +208,10 @@ describe("single node: restore after a restart", () => {
     expect(messenger.stats()).toEqual(ZERO);
   });
 
-  it("with restoreGraceMs, restored members are held that long; an ordinary disconnect still gets the grace period", () => {
+  it("with restoreGraceMs, restored members are held that long; an ordinary disconnect still gets the grace period", async () => {
     const RESTORE = 5 * GRACE;
-    const { node, messenger } = setup(10, RESTORE);
-    const d = node.restore({ id: "d1", a: alice, b: bob })[0]!.dialog;
+    const { node, messenger } = await setup(10, RESTORE);
+    const d = (await node.restore({ id: "d1", a: alice, b: bob }))[0]!.dialog;
     expect(messenger.nextWakeAt()).toBe(1_000 + RESTORE);
     node.clock.t = 1_000 + GRACE;
     expect(node.expire().left).toEqual([]);
@@ -217,9 +227,9 @@ describe("single node: restore after a restart", () => {
     expect(messenger.stats()).toEqual(ZERO);
   });
 
-  it("a restored member who connects keeps the dialog; the absent one tears it down", () => {
-    const { node, messenger } = setup();
-    const d = node.restore({ id: "d1", a: alice, b: bob })[0]!.dialog;
+  it("a restored member who connects keeps the dialog; the absent one tears it down", async () => {
+    const { node, messenger } = await setup();
+    const d = (await node.restore({ id: "d1", a: alice, b: bob }))[0]!.dialog;
     expect(node.connect(alice, "a1")).toEqual({ cameOnline: false, dialogs: [d] });
     expect(messenger.nextWakeAt()).toBe(1_000 + GRACE);
     node.advance(GRACE);
@@ -229,11 +239,11 @@ describe("single node: restore after a restart", () => {
     expect(messenger.stats()).toEqual({ availableUsers: 1, localUsers: 1, openDialogs: 0, usersWithDialogs: 0 });
   });
 
-  it("restore keeps a connected member connected (no hold, no second announcement) and reuses an existing pair dialog", () => {
-    const { node, messenger } = setup();
+  it("restore keeps a connected member connected (no hold, no second announcement) and reuses an existing pair dialog", async () => {
+    const { node, messenger } = await setup();
     node.connect(alice, "a1");
     node.connect(carol, "c1");
-    const [first, second] = node.restore({ id: "d1", a: alice, b: carol }, { id: "d2", a: carol, b: alice });
+    const [first, second] = await node.restore({ id: "d1", a: alice, b: carol }, { id: "d2", a: carol, b: alice });
     expect(first).toEqual({ dialog: { id: "d1", members: ["alice", "carol"] }, created: true });
     expect(second?.created).toBe(false);
     expect(second?.dialog).toBe(first?.dialog);
@@ -246,8 +256,8 @@ describe("single node: restore after a restart", () => {
     expect(peerOf(first!.dialog, "carol")).toBe("alice");
   });
 
-  it("hold is true only for a user this node does not have yet", () => {
-    const { node, messenger } = setup();
+  it("hold is true only for a user this node does not have yet", async () => {
+    const { node, messenger } = await setup();
     node.connect(alice, "a1");
     expect(messenger.hold(alice)).toBe(false);
     expect(messenger.connectionCount("alice")).toBe(1);
@@ -353,16 +363,16 @@ describe("the replica: applying bus events", () => {
     expect(m.isAvailable("alice")).toBe(true);
   });
 
-  it("a replica on another node that applies the same events in the same order ends identical", () => {
-    const { node, messenger } = setup(2);
+  it("a replica on another node that applies the same events in the same order ends identical", async () => {
+    const { node, messenger } = await setup(2);
     node.connect(alice, "a1");
     node.connect(bob, "b1");
     node.connect(carol, "c1");
-    open(node, "alice", "bob");
-    open(node, "carol", "bob");
+    await open(node, "alice", "bob");
+    await open(node, "carol", "bob");
     node.disconnect("alice", "a1", true);
     node.connect(alice, "a2");
-    open(node, "carol", "alice");
+    await open(node, "carol", "alice");
     const users = ["alice", "bob", "carol"];
     const other = node.replay();
     expect(other.stats().localUsers).toBe(0);
@@ -372,15 +382,15 @@ describe("the replica: applying bus events", () => {
 });
 
 describe("stats", () => {
-  it("return to zero after everyone leaves (no leaked index entries, local or replica)", () => {
-    const { node, messenger } = setup();
+  it("return to zero after everyone leaves (no leaked index entries, local or replica)", async () => {
+    const { node, messenger } = await setup();
     node.connect(alice, "a1");
     node.connect(alice, "a2");
     node.connect(bob, "b1");
     node.connect(carol, "c1");
-    open(node, "alice", "bob");
-    open(node, "bob", "carol");
-    open(node, "alice", "carol");
+    await open(node, "alice", "bob");
+    await open(node, "bob", "carol");
+    await open(node, "alice", "carol");
     expect(messenger.stats()).toEqual({ availableUsers: 3, localUsers: 3, openDialogs: 3, usersWithDialogs: 3 });
     node.disconnect("alice", "a1");
     node.disconnect("alice", "a2");

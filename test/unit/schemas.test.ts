@@ -1,6 +1,16 @@
 import { describe, expect, it } from "vitest";
 import {
-  credentialsInput, emptyInput, historyInput, openDialogInput, passwordSchema, sendMessageInput, syncInput, usernameSchema,
+  credentialsInput,
+  emptyInput,
+  historyInput,
+  openDialogInput,
+  passwordSchema,
+  readInput,
+  readStateInput,
+  sendMessageInput,
+  syncInput,
+  typingInput,
+  usernameSchema,
 } from "@/lib/contract/schemas";
 
 const ok = (r: { success: boolean }) => expect(r.success).toBe(true);
@@ -115,5 +125,31 @@ describe("credentials", () => {
     bad(passwordSchema.safeParse("1234567"));
     bad(passwordSchema.safeParse("x".repeat(201)));
     expect(credentialsInput.parse({ username: " bob ", password: "secret12" })).toEqual({ username: "bob", password: "secret12" });
+  });
+});
+
+describe("read positions and typing", () => {
+  it("a read names a dialog and a whole, non-negative seq that fits the stored column, nothing else", () => {
+    ok(readInput.safeParse({ dialogId: "d1", seq: 0 }));
+    ok(readInput.safeParse({ dialogId: "d1", seq: 2_147_483_647 }));
+    for (const seq of [-1, 1.5, 2_147_483_648, Number.NaN, Infinity, "3", null]) bad(readInput.safeParse({ dialogId: "d1", seq }));
+    bad(readInput.safeParse({ dialogId: "d1", seq: 1, userId: "someone-else" }));
+    bad(readInput.safeParse({ dialogId: "dialog:d1", seq: 1 }));
+  });
+
+  it("read state takes no ids or 1 to 100 of them", () => {
+    ok(readStateInput.safeParse({}));
+    ok(readStateInput.safeParse({ dialogIds: ["d1"] }));
+    ok(readStateInput.safeParse({ dialogIds: Array.from({ length: 100 }, (_, i) => `d${i}`) }));
+    bad(readStateInput.safeParse({ dialogIds: [] }));
+    bad(readStateInput.safeParse({ dialogIds: Array.from({ length: 101 }, (_, i) => `d${i}`) }));
+    bad(readStateInput.safeParse({ userId: "u" }));
+  });
+
+  it("typing is a dialog and a boolean", () => {
+    ok(typingInput.safeParse({ dialogId: "d1", typing: true }));
+    bad(typingInput.safeParse({ dialogId: "d1", typing: "yes" }));
+    bad(typingInput.safeParse({ dialogId: "d1" }));
+    bad(typingInput.safeParse({ dialogId: "d1", typing: false, to: "u2" }));
   });
 });

@@ -1,9 +1,11 @@
+import type { Metadata } from "next";
 import { getServerSession } from "next-auth";
 import { redirect } from "next/navigation";
 import { getServices } from "@/server/services";
 import { AuthForm } from "../auth-form";
 
 export const dynamic = "force-dynamic";
+export const metadata: Metadata = { title: "Create account · Duo" };
 
 export default async function SignUpPage() {
   if (await getServerSession(getServices().authOptions)) redirect("/");

@@ -6,7 +6,14 @@ import { messageLength } from "@/lib/contract/message-rules";
 import { errorText, type SendOutcome } from "../use-messenger";
 
 /** Enter sends, Shift+Enter adds a line. A refused message stays in the box with the reason shown. */
-export function Composer(props: { peerName: string; focusNonce: number; online: boolean; onSend(body: string): SendOutcome }) {
+export function Composer(props: {
+  peerName: string;
+  focusNonce: number;
+  online: boolean;
+  onSend: (body: string) => SendOutcome;
+  /** Every change of the text (the peer sees "typing…"). */
+  onTyping: (text: string) => void;
+}) {
   const [text, setText] = useState("");
   const [error, setError] = useState<string | null>(null);
   const ref = useRef<HTMLTextAreaElement>(null);
@@ -40,6 +47,7 @@ export function Composer(props: { peerName: string; focusNonce: number; online: 
         aria-invalid={over}
         onChange={(e) => {
           setText(e.target.value);
+          props.onTyping(e.target.value);
           if (error) setError(null);
         }}
         onKeyDown={onKeyDown}
