@@ -83,6 +83,11 @@ export interface ServerToClientEvents {
   "presence:delta": (delta: PresenceDelta) => void;
   "dialog:opened": (payload: { dialog: DialogView }) => void;
   "dialog:closed": (payload: DialogClosed) => void;
+  /**
+   * A message stored in one of your dialogs, to every socket of both members except the one that sent
+   * it: that socket gets the stored message in its `message:send` ack (a second copy would cost the
+   * server a packet per message and the client a merge).
+   */
   "message:new": (message: MessageView) => void;
   /** Your read position moved (in this tab or another of yours). Positions only ever move forward. */
   "dialog:read": (read: ReadView) => void;

@@ -25,7 +25,7 @@ function endSessionsEverywhere(ctx: RealtimeContext, userId: string, sessionIds:
 }
 
 export function registerHandlers(ctx: RealtimeContext, socket: IoSocket): void {
-  const { io, messenger, messages } = ctx;
+  const { messenger, messages } = ctx;
   const me = socket.data.userId;
   registerReadAndTyping(ctx, socket);
 
@@ -39,13 +39,14 @@ export function registerHandlers(ctx: RealtimeContext, socket: IoSocket): void {
 
   socket.on(
     "message:send",
-    safeHandler(ctx, socket, "message:send", sendMessageInput, async ({ dialogId, clientKey, body: raw }) => {
+    safeHandler(ctx, socket, "message:send", sendMessageInput, async ({ dialogId, clientKey, body: raw }, { afterAnswer }) => {
       const body = normalizeMessageBody(raw);
       const refused = checkMessageBody(body);
       if (refused) return { ok: false, error: refused };
       if (!messenger.dialogFor(me, dialogId)) return { ok: false, error: "dialog_not_found" };
       const { message, created } = await messages.append({ dialogId, senderId: me, senderName: socket.data.name, clientKey, body });
-      if (created) io.to(dialogRoom(dialogId)).emit("message:new", message);
+      // Everyone in the room but this socket: its ack carries the message (see message:new).
+      if (created) afterAnswer(() => socket.to(dialogRoom(dialogId)).emit("message:new", message));
       return { ok: true, message };
     }),
   );

@@ -24,9 +24,17 @@ export interface HandlerContext {
   charge(userId: string, cost: number, force?: boolean): Promise<boolean>;
 }
 
-/** What a handler can do beyond answering: charge the part of its cost that depends on the work. */
+/** What a handler can do beyond answering. */
 export interface HandlerTools {
+  /** Charges the part of its cost that depends on the work. */
   charge: (cost: number, force?: boolean) => Promise<boolean>;
+  /**
+   * Runs `effect` right after the ack is sent, in the same turn. Stored messages resolve in commit
+   * order, so a broadcast made here reaches every socket in that order, interleaved correctly with
+   * the acks of the same commit (made in the handler, every broadcast of a commit would go out
+   * before any of its acks).
+   */
+  afterAnswer: (effect: () => void) => void;
 }
 
 export function safeHandler<E extends RequestEvent, S extends z.ZodType>(
@@ -39,7 +47,7 @@ export function safeHandler<E extends RequestEvent, S extends z.ZodType>(
   price?: (input: z.infer<S>) => number,
 ): (...args: unknown[]) => void {
   const userId = socket.data.userId;
-  const tools: HandlerTools = { charge: (cost, force) => (cost > 0 ? ctx.charge(userId, cost, force) : Promise.resolve(true)) };
+  const charge: HandlerTools["charge"] = (cost, force) => (cost > 0 ? ctx.charge(userId, cost, force) : Promise.resolve(true));
   const base = EVENT_COSTS[event].base;
   return (...args: unknown[]) => {
     const started = performance.now();
@@ -49,11 +57,14 @@ export function safeHandler<E extends RequestEvent, S extends z.ZodType>(
     const payload = ack ? args.slice(0, -1)[0] : args[0];
     // Built only when something is logged: this runs for every event, and most succeed quietly.
     const log = () => ctx.logger.child({ event, userId, socketId: socket.id });
+    let effect: (() => void) | null = null;
+    const tools: HandlerTools = { charge, afterAnswer: (fn) => (effect = fn) };
     const answer = (result: RequestReply<E>) => {
       // A flood of refusals must not become a flood of log lines: rate_limited is only counted (metrics).
       if (!result.ok && result.error !== "rate_limited") log().info({ error: result.error }, "event refused");
       ctx.metrics.eventAnswered(event, (performance.now() - started) / 1000, result.ok ? null : result.error);
       ack?.(result);
+      effect?.();
     };
     void (async () => {
       // Decoding and parsing are bounded by the frame guard (./frame-guard.ts), which has counted this

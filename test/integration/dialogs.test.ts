@@ -50,7 +50,7 @@ describe("opening a dialog", () => {
     // Barrier: a message sent now arrives after any dialog:opened the re-opens could have caused.
     const m = await send(b1, id, "barrier");
     for (const tab of [a1, a2, b1, b2]) {
-      await tab.log.waitFor("message:new", (x) => x.id === m.id);
+      await tab.log.waitForMessage((x) => x.id === m.id, "the barrier");
       expect(tab.log.of("dialog:opened")).toHaveLength(1);
     }
   });
@@ -65,7 +65,7 @@ describe("opening a dialog", () => {
     expect([ra.created, rb.created].sort()).toEqual([false, true]);
     const m = await send(a, ra.dialog.id, "barrier");
     for (const tab of [a, b]) {
-      await tab.log.waitFor("message:new", (x) => x.id === m.id);
+      await tab.log.waitForMessage((x) => x.id === m.id, "the barrier");
       expect(tab.log.of("dialog:opened")).toHaveLength(1);
     }
   });

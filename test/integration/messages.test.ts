@@ -4,7 +4,7 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { MessageView } from "../../lib/contract/events";
-import { ask, newKey, open, range, receivedSeqs, send } from "../support/client";
+import { ask, newKey, open, range, shownSeqs, send } from "../support/client";
 import { STEADY_HEARTBEAT, startTestServer, waitFor, type Connected, type TestServer, type TestUser } from "../support/test-server";
 
 let t: TestServer;
@@ -66,8 +66,8 @@ describe("delivery", () => {
     }
 
     for (const tab of [...a, ...b]) {
-      await tab.log.until(() => receivedSeqs(tab, id).length >= total, `all ${total} messages in a tab`);
-      expect(receivedSeqs(tab, id)).toEqual(range(total)); // strictly increasing, no gaps, no duplicates
+      await tab.log.until(() => shownSeqs(tab, id).length >= total, `all ${total} messages in a tab`);
+      expect(shownSeqs(tab, id)).toEqual(range(total)); // strictly increasing, no gaps, no duplicates
     }
     const byId = new Map(stored.map((m) => [m!.id, m!]));
     for (const m of a[1]!.log.of("message:new")) expect(m).toEqual(byId.get(m.id));
@@ -89,6 +89,19 @@ describe("delivery", () => {
     expect(res.message.sentAt).toBeGreaterThanOrEqual(before - 1000); // server time; loose against clock skew
     expect(await b[0]!.log.waitFor("message:new")).toEqual(res.message);
   });
+
+  it("shows the sending tab its message once, by the ack; every other tab of both members gets one message:new", async () => {
+    const { a, b, id } = await pair(2);
+    const mine = await send(a[0]!, id, "from the first tab");
+    const after = await send(b[0]!, id, "a later one"); // everything before it has been delivered to each tab
+    for (const tab of [a[1]!, ...b.slice(1)]) {
+      await tab.log.waitFor("message:new", (m) => m.id === after.id);
+      expect(tab.log.of("message:new").filter((m) => m.id === mine.id)).toEqual([mine]);
+    }
+    await a[0]!.log.waitFor("message:new", (m) => m.id === after.id);
+    expect(a[0]!.log.of("message:new").map((m) => m.id)).toEqual([after.id]);
+    expect(a[0]!.log.messages().map((m) => m.id)).toEqual([mine.id, after.id]);
+  });
 });
 
 describe("idempotent retries", () => {
@@ -109,9 +122,13 @@ describe("idempotent retries", () => {
     expect(bobs.id).not.toBe(first.id);
     expect(bobs).toMatchObject({ seq: first.seq + 2, senderId: bob.id });
 
+    // Every tab was shown each message; a tab that sent a key again got its ack again (the client keys
+    // messages by id), but no tab got any message:new twice.
     for (const tab of [...a, ...b]) {
-      await tab.log.waitFor("message:new", (m) => m.id === bobs.id);
-      expect(receivedSeqs(tab, id)).toEqual([1, 2, 3]);
+      await tab.log.waitForMessage((m) => m.id === bobs.id, "bob's message");
+      expect([...new Set(shownSeqs(tab, id))].sort()).toEqual([1, 2, 3]);
+      const live = tab.log.of("message:new").map((m) => m.id);
+      expect(new Set(live).size).toBe(live.length);
     }
   });
 });
@@ -120,8 +137,8 @@ describe("catching up", () => {
   it("dialog:sync after a reconnect returns exactly the messages after the given seq", async () => {
     const { alice, a, b, id } = await pair();
     for (let i = 1; i <= 3; i++) await send(b[0]!, id, `seen ${i}`);
-    await a[0]!.log.until(() => receivedSeqs(a[0]!, id).length === 3, "the first three");
-    const lastSeen = Math.max(...receivedSeqs(a[0]!, id));
+    await a[0]!.log.until(() => shownSeqs(a[0]!, id).length === 3, "the first three");
+    const lastSeen = Math.max(...shownSeqs(a[0]!, id));
 
     a[0]!.socket.disconnect();
     await waitFor(() => t.server.messenger.connectionCount(alice.id) === 0, 10_000, "alice's tab to leave");

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Reply } from "../support/client";
-import { ask, newKey, open, raw, receivedSeqs, send } from "../support/client";
+import { ask, newKey, open, raw, shownSeqs, send } from "../support/client";
 import { STEADY_HEARTBEAT, startTestServer, type Connected, type TestServer, type TestUser } from "../support/test-server";
 import { EVENT_COSTS } from "../../server/core/event-costs";
 
@@ -122,7 +122,7 @@ describe("bad input", () => {
 
     const after = await send(a, id, "after the oversized frame");
     await b.log.waitFor("message:new", (x) => x.id === after.id);
-    const seqs = receivedSeqs(b, id);
+    const seqs = shownSeqs(b, id);
     expect(seqs).toEqual([...seqs].sort((x, y) => x - y));
   });
 });
@@ -152,7 +152,7 @@ describe("event rate limit", () => {
     // Bob has his own budget.
     const m = await send(b, id, "bob is fine");
     await a1.log.waitFor("message:new", (x) => x.id === m.id);
-    expect(receivedSeqs(b, id)).toEqual([1, 2, 3, 4, 5]);
+    expect(shownSeqs(b, id)).toEqual([1, 2, 3, 4, 5]);
     for (const c of [a1, a2, b]) c.socket.disconnect();
   });
 });

@@ -6,7 +6,7 @@
 import { rmSync } from "node:fs";
 import { afterEach, describe, expect, it } from "vitest";
 import type { MessageView } from "../../lib/contract/events";
-import { ask, newKey, open, range, receivedSeqs, send } from "../support/client";
+import { ask, newKey, open, range, shownSeqs, send } from "../support/client";
 import { STEADY_HEARTBEAT, startTestServer, waitFor, type Connected, type TestServer, type TestUser } from "../support/test-server";
 
 const servers: TestServer[] = [];
@@ -56,7 +56,7 @@ describe("restart", () => {
     const { alice, bob, a, b, id } = await pair(t1);
     const seen: MessageView[] = [];
     for (let i = 1; i <= 3; i++) seen.push(await send(i % 2 ? a : b, id, `before ${i}`));
-    await b.log.until(() => receivedSeqs(b, id).length === 3, "bob to see the first three");
+    await b.log.until(() => shownSeqs(b, id).length === 3, "bob to see the first three");
 
     b.socket.disconnect(); // bob's tab is away (within grace) when the server stops
     await waitFor(() => t1.server.messenger.connectionCount(bob.id) === 0, 10_000, "bob's tab to leave");

@@ -3,7 +3,7 @@
  * sent it (messages, acks) is not thrown away, even when its connection is momentarily backed up.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import { ask, newKey, open, receivedSeqs, send } from "../support/client";
+import { ask, newKey, open, shownSeqs, send } from "../support/client";
 import { STEADY_HEARTBEAT, startTestServer, stopReading, waitFor, type TestServer } from "../support/test-server";
 
 let t: TestServer;
@@ -46,7 +46,7 @@ describe("graceful shutdown", () => {
     const body = "😀".repeat(2000); // 8000 bytes of UTF-8
     const big = await Promise.all(Array.from({ length: 100 }, () => ask(b, "message:send", { dialogId: id, clientKey: newKey(), body })));
     expect(big.every((r) => r.ok)).toBe(true);
-    await a.log.until(() => receivedSeqs(a, id).length === 100, "alice to receive the big messages");
+    await a.log.until(() => shownSeqs(a, id).length === 100, "alice to receive the big messages");
 
     // Alice's link stalls (she still sends). She asks for history pages of ~800 kB each until the
     // server holds answers for her that the kernel would not take yet (Engine.IO's buffer is not empty).
@@ -67,7 +67,7 @@ describe("graceful shutdown", () => {
     await closing;
     await waitFor(() => !a.socket.connected, 30_000, "alice's connection to end");
     const answered = (await settled).filter((r) => r.status === "fulfilled").length;
-    expect({ answered, lastMessage: receivedSeqs(a, id).includes(last.seq), notice: a.log.of("server:shutdown").length }).toEqual({
+    expect({ answered, lastMessage: shownSeqs(a, id).includes(last.seq), notice: a.log.of("server:shutdown").length }).toEqual({
       answered: pages.length,
       lastMessage: true,
       notice: 1,

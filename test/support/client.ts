@@ -7,14 +7,30 @@ import type { Connected } from "./test-server";
 export type Input<E extends RequestEvent> = RequestInput<E>;
 export type Reply<E extends RequestEvent> = RequestReply<E>;
 
-/** Sends a request and resolves with its ack; rejects if no ack arrives within `ms`. */
+/**
+ * Sends a request and resolves with its ack; rejects if no ack arrives within `ms`. The ack of a
+ * `message:send` is logged as the moment this tab is shown its own message, synchronously: frames that
+ * arrive together are handled in one turn, so a later microtask would log it after them.
+ */
 export function ask<E extends RequestEvent>(
   conn: Connected | Connected["socket"],
   event: E,
   input: Input<E>,
   ms = 10_000,
 ): Promise<Reply<E>> {
-  return request(raw(conn), event, input, ms);
+  if (!("log" in conn) || event !== "message:send") return request(raw(conn), event, input, ms);
+  return new Promise((resolve, reject) => {
+    raw(conn)
+      .timeout(ms)
+      .emit(event, input, (err: Error | null, reply: Reply<E>) => {
+        if (err) {
+          reject(err);
+          return;
+        }
+        if ("message" in reply) conn.log.acked(reply.message);
+        resolve(reply);
+      });
+  });
 }
 
 /** The socket without the contract's types, for sending what a well-behaved client never would. */
@@ -50,10 +66,10 @@ export function presentIds(conn: Connected): Set<string> {
   return ids;
 }
 
-/** Seqs of the message:new events this client received for one dialog, in arrival order. */
-export function receivedSeqs(conn: Connected, dialogId: string): number[] {
+/** Seqs of one dialog's messages this tab was shown (message:new and its own acks), in arrival order. */
+export function shownSeqs(conn: Connected, dialogId: string): number[] {
   return conn.log
-    .of("message:new")
+    .messages()
     .filter((m) => m.dialogId === dialogId)
     .map((m) => m.seq);
 }

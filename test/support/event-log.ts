@@ -3,13 +3,20 @@
  * wait for an event that may already have arrived, and assert on what did (or did not) arrive.
  */
 import type { Socket } from "socket.io-client";
-import type { ServerToClientEvents } from "../../lib/contract/events";
+import type { MessageView, ServerToClientEvents } from "../../lib/contract/events";
 
 export type EventName = keyof ServerToClientEvents;
 export type Payload<E extends EventName> = Parameters<ServerToClientEvents[E]>[0];
 
+/**
+ * `message:acked` is not an event: it is a stored message this socket sent, as its ack returned it,
+ * logged at arrival. The server sends the sending socket no `message:new` for it: the ack is how that
+ * tab is shown its own message.
+ */
+export type LoggedName = EventName | "message:acked";
+
 export interface LoggedEvent {
-  event: EventName;
+  event: LoggedName;
   payload: unknown;
 }
 
@@ -22,6 +29,25 @@ export class EventLog {
       this.entries.push({ event, payload });
       for (const wake of [...this.waiters]) wake();
     });
+  }
+
+  /** Logs a message this socket sent, from its ack (see LoggedName). */
+  acked(message: MessageView): void {
+    this.entries.push({ event: "message:acked", payload: message });
+    for (const wake of [...this.waiters]) wake();
+  }
+
+  /** Every message this socket has been shown (`message:new` and its own sends' acks), in arrival order. */
+  messages(since = 0): MessageView[] {
+    return this.entries
+      .slice(since)
+      .filter((e) => e.event === "message:new" || e.event === "message:acked")
+      .map((e) => e.payload as MessageView);
+  }
+
+  /** The first message this socket was shown (see `messages`) that matches, now or within `ms`. */
+  waitForMessage(match: (m: MessageView) => boolean, what: string, { since = 0, ms = 10_000 } = {}): Promise<MessageView> {
+    return this.until(() => this.messages(since).some(match), what, ms).then(() => this.messages(since).find(match)!);
   }
 
   /** A position in the log; pass it as `since` to look only at later events. */

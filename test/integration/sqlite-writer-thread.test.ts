@@ -1,0 +1,94 @@
+// The message store on the embedded database commits on a worker thread: every guarantee the event
+// loop relied on must hold across that boundary (order, gap-free seqs, idempotent keys, one bad message
+// not sinking its batch, a clean stop).
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { randomUUID } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { openDatabase, type Database } from "../../server/persistence/database";
+import { ConversationRepository } from "../../server/persistence/conversation-repository";
+import { MessageStore, type Appended } from "../../server/persistence/message-store";
+import { SqliteWriterThread } from "../../server/persistence/sqlite-writer-thread";
+import { UserRepository } from "../../server/persistence/user-repository";
+
+let dir: string;
+let database: Database;
+let writer: SqliteWriterThread;
+let store: MessageStore;
+let users: { id: string; name: string }[];
+let dialogs: string[];
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), "duo-writer-"));
+  database = await openDatabase(`file:${join(dir, "duo.db")}`);
+  const repo = new UserRepository(database.db);
+  users = [];
+  for (const name of ["ann", "ben", "cat"]) {
+    const u = await repo.create(name, "not-a-real-hash");
+    if (!u) throw new Error("could not create a user");
+    users.push({ id: u.id, name });
+  }
+  const conversations = new ConversationRepository(database.db);
+  dialogs = [await conversations.ensure(users[0]!.id, users[1]!.id), await conversations.ensure(users[0]!.id, users[2]!.id)];
+  writer = new SqliteWriterThread(database.sqliteFile!, randomUUID);
+  store = new MessageStore(database.db, { now: () => Date.now() }, writer);
+});
+
+afterAll(async () => {
+  await writer.close();
+  await database.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const msg = (dialog: number, sender: number, clientKey: string, body = clientKey) => ({
+  dialogId: dialogs[dialog]!,
+  senderId: users[sender]!.id,
+  senderName: users[sender]!.name,
+  clientKey,
+  body,
+});
+
+describe("the SQLite writer thread behind the message store", () => {
+  it("stores concurrent sends gap-free per conversation and resolves them in the order they were accepted", async () => {
+    const resolved: Appended[] = [];
+    const sends = Array.from({ length: 300 }, (_, i) => {
+      const p = store.append(msg(i % 2, i % 2 === 0 ? (i % 4 === 0 ? 0 : 1) : 2, `key-${i.toString().padStart(4, "0")}`));
+      void p.then((r) => resolved.push(r));
+      return p;
+    });
+    const results = await Promise.all(sends);
+    expect(results.every((r) => r.created)).toBe(true);
+    for (const d of [0, 1]) {
+      const seqs = results.filter((r) => r.message.dialogId === dialogs[d]).map((r) => r.message.seq);
+      expect(seqs).toEqual(seqs.map((_, i) => i + 1)); // in acceptance order, no gaps
+    }
+    expect(resolved.map((r) => r.message.clientKey)).toEqual(results.map((r) => r.message.clientKey));
+    const page = await store.after(dialogs[0]!, 0, 200);
+    expect(page.messages.map((m) => m.clientKey)).toEqual(
+      results.filter((r) => r.message.dialogId === dialogs[0]).map((r) => r.message.clientKey),
+    );
+  });
+
+  it("answers a key sent again, in flight or long committed, with the original message", async () => {
+    const [first, twin] = await Promise.all([store.append(msg(0, 0, "again-0001", "one")), store.append(msg(0, 0, "again-0001", "two"))]);
+    const later = await store.append(msg(0, 0, "again-0001", "three"));
+    expect(first.created).toBe(true);
+    expect(twin).toEqual({ message: first.message, created: false });
+    expect(later).toEqual({ message: first.message, created: false });
+    // The same key from the other member is another message.
+    const other = await store.append(msg(0, 1, "again-0001", "ben's"));
+    expect(other.created).toBe(true);
+    expect(other.message.seq).toBe(first.message.seq + 1);
+  });
+
+  it("refuses a message to a conversation that does not exist without losing the ones committed with it", async () => {
+    const good = [store.append(msg(1, 2, "good-0001")), store.append(msg(1, 0, "good-0002"))];
+    const bad = store.append({ ...msg(1, 2, "bad-00001"), dialogId: "no-such-conversation" });
+    await expect(bad).rejects.toThrow(/does not exist|FOREIGN KEY/);
+    const stored = await Promise.all(good);
+    expect(stored.map((r) => r.message.seq)).toEqual([stored[0]!.message.seq, stored[0]!.message.seq + 1]);
+    const page = await store.before(dialogs[1]!, undefined, 2);
+    expect(page.messages.map((m) => m.clientKey)).toEqual(["good-0001", "good-0002"]);
+  });
+});
