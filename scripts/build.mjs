@@ -13,9 +13,8 @@ if (next.status !== 0) process.exit(next.status ?? 1);
 
 rmSync("dist", { recursive: true, force: true });
 await build({
-  // The SQLite writer thread is its own entry: a worker loads it from a file beside the server's.
-  entryPoints: { index: "server/index.ts", "sqlite-writer-worker": "server/persistence/sqlite-writer-worker.ts" },
-  outdir: "dist/server",
+  entryPoints: ["server/index.ts"],
+  outfile: "dist/server/index.js",
   bundle: true,
   platform: "node",
   format: "esm",

@@ -20,7 +20,7 @@ import { openDatabase, type Database } from "./persistence/database";
 import { MessageStore } from "./persistence/message-store";
 import { PrismaBatchWriter } from "./persistence/prisma-batch-writer";
 import { ReadPositionRepository } from "./persistence/read-positions";
-import { SqliteWriterThread } from "./persistence/sqlite-writer-thread";
+import { SqliteBatchWriter } from "./persistence/sqlite-batch-writer";
 import { SessionRepository } from "./persistence/session-repository";
 import { UserRepository } from "./persistence/user-repository";
 import { connectRedis, type RedisWiring } from "./cluster/redis";
@@ -78,7 +78,7 @@ export async function buildServer({ config, logger, clock = systemClock, httpHan
   const database = await openDatabase(config.DATABASE_URL, { schema: config.DATABASE_SCHEMA });
   const users = new UserRepository(database.db);
   const conversations = new ConversationRepository(database.db);
-  const sqliteWriter = database.sqliteFile ? new SqliteWriterThread(database.sqliteFile, randomUUID) : null;
+  const sqliteWriter = database.sqliteFile ? new SqliteBatchWriter(database.sqliteFile, randomUUID) : null;
   const messages = new MessageStore(database.db, clock, sqliteWriter ?? new PrismaBatchWriter(database.db, randomUUID), metrics);
   const accounts = new Accounts(users);
   const sessions = new SessionRepository(
@@ -186,7 +186,7 @@ export async function buildServer({ config, logger, clock = systemClock, httpHan
         await messages.drain();
         httpServer.closeAllConnections();
         await redis?.close();
-        await sqliteWriter?.close();
+        sqliteWriter?.close();
         sessions.close();
         await database.close();
       })()),

@@ -2,7 +2,6 @@
  * The SQL of storing a batch of messages on the embedded SQLite file: prepared statements in one
  * transaction, tens of microseconds per message instead of milliseconds through Prisma's query engine
  * (measured: bench/). Same tables, same rules as the Prisma writer; Prisma still does every other query.
- * Runs on the writer thread (./sqlite-writer-worker.ts), never on the event loop.
  */
 import type Sqlite from "better-sqlite3";
 

@@ -1,6 +1,5 @@
-// The message store on the embedded database commits on a worker thread: every guarantee the event
-// loop relied on must hold across that boundary (order, gap-free seqs, idempotent keys, one bad message
-// not sinking its batch, a clean stop).
+// The message store on the embedded database, with its prepared-statement writer: the guarantees the
+// handlers rely on (order, gap-free seqs, idempotent keys, one bad message not sinking its batch).
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -9,12 +8,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openDatabase, type Database } from "../../server/persistence/database";
 import { ConversationRepository } from "../../server/persistence/conversation-repository";
 import { MessageStore, type Appended } from "../../server/persistence/message-store";
-import { SqliteWriterThread } from "../../server/persistence/sqlite-writer-thread";
+import { SqliteBatchWriter } from "../../server/persistence/sqlite-batch-writer";
 import { UserRepository } from "../../server/persistence/user-repository";
 
 let dir: string;
 let database: Database;
-let writer: SqliteWriterThread;
+let writer: SqliteBatchWriter;
 let store: MessageStore;
 let users: { id: string; name: string }[];
 let dialogs: string[];
@@ -31,12 +30,12 @@ beforeAll(async () => {
   }
   const conversations = new ConversationRepository(database.db);
   dialogs = [await conversations.ensure(users[0]!.id, users[1]!.id), await conversations.ensure(users[0]!.id, users[2]!.id)];
-  writer = new SqliteWriterThread(database.sqliteFile!, randomUUID);
+  writer = new SqliteBatchWriter(database.sqliteFile!, randomUUID);
   store = new MessageStore(database.db, { now: () => Date.now() }, writer);
 });
 
 afterAll(async () => {
-  await writer.close();
+  writer.close();
   await database.close();
   rmSync(dir, { recursive: true, force: true });
 });
@@ -49,7 +48,7 @@ const msg = (dialog: number, sender: number, clientKey: string, body = clientKey
   body,
 });
 
-describe("the SQLite writer thread behind the message store", () => {
+describe("the SQLite batch writer behind the message store", () => {
   it("stores concurrent sends gap-free per conversation and resolves them in the order they were accepted", async () => {
     const resolved: Appended[] = [];
     const sends = Array.from({ length: 300 }, (_, i) => {
