@@ -21,6 +21,7 @@ import { MessageStore } from "./persistence/message-store";
 import { PrismaBatchWriter } from "./persistence/prisma-batch-writer";
 import { ReadPositionRepository } from "./persistence/read-positions";
 import { SqliteBatchWriter } from "./persistence/sqlite-batch-writer";
+import { SqliteCheckpointer } from "./persistence/sqlite-checkpointer";
 import { SessionRepository } from "./persistence/session-repository";
 import { UserRepository } from "./persistence/user-repository";
 import { connectRedis, type RedisWiring } from "./cluster/redis";
@@ -79,6 +80,7 @@ export async function buildServer({ config, logger, clock = systemClock, httpHan
   const users = new UserRepository(database.db);
   const conversations = new ConversationRepository(database.db);
   const sqliteWriter = database.sqliteFile ? new SqliteBatchWriter(database.sqliteFile, randomUUID) : null;
+  const checkpointer = database.sqliteFile ? new SqliteCheckpointer(database.sqliteFile, logger) : null;
   const messages = new MessageStore(database.db, clock, sqliteWriter ?? new PrismaBatchWriter(database.db, randomUUID), metrics);
   const accounts = new Accounts(users);
   const sessions = new SessionRepository(
@@ -187,6 +189,7 @@ export async function buildServer({ config, logger, clock = systemClock, httpHan
         httpServer.closeAllConnections();
         await redis?.close();
         sqliteWriter?.close();
+        await checkpointer?.stop();
         sessions.close();
         await database.close();
       })()),

@@ -44,6 +44,8 @@ export async function openDatabase(url: string, options: { schema?: string } = {
     await db.$queryRawUnsafe("PRAGMA busy_timeout = 5000");
     await db.$queryRawUnsafe("PRAGMA synchronous = NORMAL");
     await db.$queryRawUnsafe("PRAGMA foreign_keys = ON");
+    // No checkpoint inside a commit on the event loop: ./sqlite-checkpointer.ts does it on its own thread.
+    await db.$queryRawUnsafe("PRAGMA wal_autocheckpoint = 0");
     return { kind, db, sqliteFile: file, close: () => db.$disconnect() };
   }
   await migrate({ kind, url, schema: options.schema });

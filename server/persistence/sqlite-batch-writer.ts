@@ -25,6 +25,8 @@ export class SqliteBatchWriter implements BatchWriter {
     // WAL without an fsync per commit: a process crash loses nothing committed (as the Prisma connection).
     this.db.pragma("synchronous = NORMAL");
     this.db.pragma("foreign_keys = ON");
+    // The WAL is copied back by a thread of its own (./sqlite-checkpointer.ts), never in a commit here.
+    this.db.pragma("wal_autocheckpoint = 0");
     this.run = prepareMessageWrites(this.db);
   }
 

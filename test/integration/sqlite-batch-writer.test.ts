@@ -1,6 +1,6 @@
 // The message store on the embedded database, with its prepared-statement writer: the guarantees the
 // handlers rely on (order, gap-free seqs, idempotent keys, one bad message not sinking its batch).
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { randomUUID } from "node:crypto";
@@ -9,6 +9,9 @@ import { openDatabase, type Database } from "../../server/persistence/database";
 import { ConversationRepository } from "../../server/persistence/conversation-repository";
 import { MessageStore, type Appended } from "../../server/persistence/message-store";
 import { SqliteBatchWriter } from "../../server/persistence/sqlite-batch-writer";
+import { SqliteCheckpointer } from "../../server/persistence/sqlite-checkpointer";
+import { createLogger } from "../../server/logger";
+import { waitFor } from "../support/test-server";
 import { UserRepository } from "../../server/persistence/user-repository";
 
 let dir: string;
@@ -89,5 +92,22 @@ describe("the SQLite batch writer behind the message store", () => {
     expect(stored.map((r) => r.message.seq)).toEqual([stored[0]!.message.seq, stored[0]!.message.seq + 1]);
     const page = await store.before(dialogs[1]!, undefined, 2);
     expect(page.messages.map((m) => m.clientKey)).toEqual(["good-0001", "good-0002"]);
+  });
+
+  it("never copies the WAL back inside a commit; the checkpoint thread does, and stops when asked", async () => {
+    const file = database.sqliteFile!;
+    const sizeBefore = statSync(file).size;
+    // Many small commits, as a server under a steady load makes them.
+    for (let c = 0; c < 400; c++) {
+      await Promise.all(Array.from({ length: 8 }, (_, i) => store.append(msg(i % 2, 0, `bulk-${c}-${i}`, "x".repeat(200)))));
+    }
+    // Well past SQLite's own threshold (1,000 pages), and still all in the log: no commit checkpointed.
+    expect(statSync(`${file}-wal`).size).toBeGreaterThan(1000 * 4096);
+    expect(statSync(file).size).toBe(sizeBefore);
+    const checkpointer = new SqliteCheckpointer(file, createLogger("silent"));
+    await waitFor(() => statSync(file).size > sizeBefore + 600 * 1024, 5_000, "the checkpoint thread to copy the log back");
+    await checkpointer.stop();
+    const page = await store.before(dialogs[0]!, undefined, 1);
+    expect(page.messages[0]?.clientKey).toBe("bulk-399-6");
   });
 });
