@@ -151,6 +151,7 @@ export async function buildServer({ config, logger, clock = systemClock, httpHan
       heartbeatIntervalMs: config.HEARTBEAT_INTERVAL_MS,
       heartbeatTimeoutMs: config.HEARTBEAT_TIMEOUT_MS,
       presenceBatchMs: config.PRESENCE_BATCH_MS,
+      presenceQuietMs: config.PRESENCE_QUIET_MS,
       maxConnectionsPerUser: config.MAX_CONNECTIONS_PER_USER,
       eventBuckets: buckets("events", { perSecond: config.EVENTS_PER_SECOND, burst: config.EVENTS_BURST }),
       handshakeMisses: buckets("handshake-misses", HANDSHAKE_MISSES),

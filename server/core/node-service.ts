@@ -27,8 +27,14 @@ export interface NodePorts {
 }
 
 export interface NodeServiceOptions {
-  /** Presence changes are coalesced over this window before this node's clients are told. */
+  /**
+   * The longest a presence change waits before this node's clients are told. A batch goes out sooner
+   * once changes have stopped for `presenceQuietMs` (default: the same): a single login is seen at
+   * once, while a login storm costs every client one batch per `presenceBatchMs`, not one per
+   * quiet gap. Each batch is one packet to every client, so their number is what a storm costs.
+   */
   presenceBatchMs: number;
+  presenceQuietMs?: number;
   /** After the shared state was lost, how long every node has to assert its users (NODE_TTL_MS). */
   rebuildWindowMs: number;
 }
@@ -55,6 +61,9 @@ export class NodeService {
   private readonly ended: EndedSessions;
   private readonly effects: ReplicaEffects;
   private flushAt: number | null = null;
+  /** When the first unsent presence change happened, and the feed's version when last looked at. */
+  private firstChangeAt: number | null = null;
+  private seenVersion = 0;
   private wakeAt: number | null = null;
   /** Everyone available, cached until the next presence flush: the snapshot every new client gets. */
   private snapshotCache: UserProfile[] | null = null;
@@ -282,6 +291,7 @@ export class NodeService {
 
   private flush(): void {
     this.flushAt = null;
+    this.firstChangeAt = null;
     const batch = this.messenger.feed.drain();
     if (!batch) return;
     // A snapshot is only valid with the batches after it: rebuild it on the next welcome.
@@ -292,7 +302,16 @@ export class NodeService {
   /** Call after anything that may have changed presence or deadlines: asks for the next wake-up. */
   private changed(): void {
     if (this.stopped) return;
-    if (this.flushAt === null && !this.messenger.feed.isEmpty) this.flushAt = this.ports.clock.now() + this.options.presenceBatchMs;
+    const { feed } = this.messenger;
+    if (feed.version !== this.seenVersion) {
+      this.seenVersion = feed.version;
+      if (!feed.isEmpty) {
+        const now = this.ports.clock.now();
+        this.firstChangeAt ??= now;
+        const { presenceBatchMs, presenceQuietMs = presenceBatchMs } = this.options;
+        this.flushAt = Math.min(this.firstChangeAt + presenceBatchMs, now + presenceQuietMs);
+      }
+    }
     const due = [this.flushAt, this.messenger.nextWakeAt(), this.convergence.nextWakeAt()].filter((t) => t !== null);
     const next = due.length === 0 ? null : Math.min(...due);
     if (next === this.wakeAt) return;

@@ -13,13 +13,17 @@ export interface PresenceBatch {
 export class PresenceFeed {
   /** userId -> profile when last seen online in this batch, null when last seen going offline. */
   private readonly pending = new Map<UserId, UserProfile | null>();
+  /** Counts changes, so a caller can tell whether anything happened since it last looked. */
+  version = 0;
 
   online(profile: UserProfile): void {
     this.pending.set(profile.id, profile);
+    this.version++;
   }
 
   offline(userId: UserId): void {
     this.pending.set(userId, null);
+    this.version++;
   }
 
   get isEmpty(): boolean {

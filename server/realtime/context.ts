@@ -42,6 +42,7 @@ export interface RealtimeDeps {
   heartbeatIntervalMs: number;
   heartbeatTimeoutMs: number;
   presenceBatchMs: number;
+  presenceQuietMs: number;
   maxConnectionsPerUser: number;
   /** Each user's event token bucket (in memory, or in Redis shared by every node). */
   eventBuckets: TokenBuckets;

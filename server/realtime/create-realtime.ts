@@ -63,7 +63,7 @@ export function createRealtime(httpServer: HttpServer, deps: RealtimeDeps, extra
       newId: randomUUID,
       log: logger,
     },
-    { presenceBatchMs: deps.presenceBatchMs, rebuildWindowMs: deps.rebuildWindowMs },
+    { presenceBatchMs: deps.presenceBatchMs, presenceQuietMs: deps.presenceQuietMs, rebuildWindowMs: deps.rebuildWindowMs },
   );
 
   const ctx: RealtimeContext = {

@@ -31,6 +31,39 @@ describe("node service: presence to this node's clients", () => {
     expect(node.wakeAt).toBeNull();
   });
 
+  it("sends a batch once changes pause for the quiet period, and a steady stream once per batch window", async () => {
+    const QUIET = 40;
+    const node = await TestNode.start({ graceMs: GRACE, presenceBatchMs: BATCH, presenceQuietMs: QUIET, startAt: 1_000 });
+    // One login alone is told after the quiet period, not after the whole window.
+    node.connect(alice, "a1");
+    expect(node.wakeAt).toBe(1_000 + QUIET);
+    node.advance(QUIET);
+    node.wake();
+    expect(node.clients.presence).toEqual([{ online: [alice], offline: [] }]);
+    // A login every 30 ms (never quiet for 40): one batch per window, then one after the last login.
+    const users = Array.from({ length: 20 }, (_, i): UserProfile => ({ id: `u${i}`, name: `U${i}` }));
+    const start = node.clock.now();
+    const sentAt: number[] = [];
+    for (const [i, u] of users.entries()) {
+      node.connect(u, `c${i}`);
+      for (let step = 0; step < 30; step++) {
+        node.advance(1);
+        if (node.wakeAt !== null && node.wakeAt <= node.clock.now()) {
+          const before = node.clients.presence.length;
+          node.wake();
+          if (node.clients.presence.length > before) sentAt.push(node.clock.now() - start);
+        }
+      }
+    }
+    node.advance(QUIET);
+    node.wake();
+    // A window starts at the first change after a batch: logins at 0, 30, ... 570 ms.
+    expect(sentAt).toEqual([BATCH, 270 + BATCH]);
+    const batches = node.clients.presence.slice(1);
+    expect(batches).toHaveLength(3);
+    expect(batches.flatMap((b) => b.online)).toEqual(users);
+  });
+
   it("a welcome lists everyone else available, never the viewer, with the viewer's open dialogs", async () => {
     const node = await setup();
     node.connect(alice, "a1");

@@ -22,6 +22,8 @@ export interface TestNodeOptions {
   startAt?: number;
   /** Presence batching; by default longer than any test, so tests can drain the feed themselves. */
   presenceBatchMs?: number;
+  /** A batch goes out once changes stopped this long (default: presenceBatchMs). */
+  presenceQuietMs?: number;
 }
 
 export interface Conversation {
@@ -181,7 +183,11 @@ export class TestNode {
         newId: () => `op-${++this.ids}`,
         log: silent,
       },
-      { presenceBatchMs: options.presenceBatchMs ?? 1e12, rebuildWindowMs: 1000 },
+      {
+        presenceBatchMs: options.presenceBatchMs ?? 1e12,
+        ...(options.presenceQuietMs !== undefined ? { presenceQuietMs: options.presenceQuietMs } : {}),
+        rebuildWindowMs: 1000,
+      },
     );
   }
 
