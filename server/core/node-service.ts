@@ -39,6 +39,21 @@ export interface NodeServiceOptions {
   rebuildWindowMs: number;
 }
 
+/**
+ * Who else is available, for one viewer's welcome: the shared snapshot (the same array for every
+ * welcome until the next presence batch, so an adapter can encode it once) less the viewer.
+ */
+export class OthersAvailable {
+  constructor(
+    readonly snapshot: readonly UserProfile[],
+    readonly viewer: UserId,
+  ) {}
+
+  toArray(): UserProfile[] {
+    return this.snapshot.filter((u) => u.id !== this.viewer);
+  }
+}
+
 export type OpenDialogResult = { ok: true; dialog: DialogSummary; created: boolean } | { ok: false; error: OpenError };
 
 type Applied = { dialog: Dialog; created: boolean };
@@ -111,11 +126,11 @@ export class NodeService {
   }
 
   /** A client connected here. Returns its welcome: who else is available and its open dialogs. */
-  connect(user: UserProfile, connectionId: ConnectionId): { users: UserProfile[]; dialogs: DialogSummary[] } {
+  connect(user: UserProfile, connectionId: ConnectionId): { users: OthersAvailable; dialogs: DialogSummary[] } {
     const { cameOnline, dialogs } = this.messenger.connect(user, connectionId);
     if (cameOnline) this.arrive(user);
     const welcome = {
-      users: this.snapshot().filter((u) => u.id !== user.id),
+      users: new OthersAvailable(this.snapshot(), user.id),
       dialogs: dialogs.map((d) => this.effects.summary(d, user.id)),
     };
     this.changed();
@@ -208,7 +223,7 @@ export class NodeService {
    * rebuild the list per connection: any change since is still in the feed, and the next batch (which
    * carries each touched user's final state) brings the client up to date.
    */
-  snapshot(): UserProfile[] {
+  snapshot(): readonly UserProfile[] {
     this.snapshotCache ??= this.messenger.available();
     return this.snapshotCache;
   }

@@ -17,7 +17,9 @@ import { dialogRoom, userRoom } from "./rooms";
 import { SessionRecheck } from "./session-recheck";
 import { socketClients } from "./socket-clients";
 import type { IoServer } from "./types";
-import { dialogView, userView } from "./views";
+import { rawJsonParser, sentAs } from "./raw-json-parser";
+import { dialogView } from "./views";
+import { othersJson } from "./welcome-users";
 import { WakeupTimer } from "./wakeup-timer";
 
 export interface Realtime {
@@ -40,6 +42,7 @@ export interface RealtimeExtras {
 export function createRealtime(httpServer: HttpServer, deps: RealtimeDeps, extras: RealtimeExtras = {}): Realtime {
   const io: IoServer = new Server(httpServer, {
     serveClient: false,
+    parser: rawJsonParser,
     // WebSocket only: no long-polling, so several nodes need no sticky sessions.
     transports: ["websocket"],
     pingInterval: deps.heartbeatIntervalMs,
@@ -86,7 +89,8 @@ export function createRealtime(httpServer: HttpServer, deps: RealtimeDeps, extra
     for (const d of dialogs) void socket.join(dialogRoom(d.id));
     socket.emit("session:welcome", {
       self: { id: userId, name },
-      users: users.map(userView),
+      // Serialized once per presence snapshot, not per welcome (./welcome-users.ts).
+      users: sentAs(othersJson(users)),
       dialogs: dialogs.map(dialogView),
       serverId: deps.serverId,
     });
