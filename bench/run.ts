@@ -16,6 +16,7 @@ import { abandoned } from "./scenarios/abandoned";
 import { idleCapacity } from "./scenarios/idle-capacity";
 import { loginStorm } from "./scenarios/login-storm";
 import { multiNode } from "./scenarios/multi-node";
+import { saturation } from "./scenarios/saturation";
 import { steady } from "./scenarios/steady";
 import { ensureBuild, ROOT } from "./server-process";
 import { round } from "./stats";
@@ -23,6 +24,7 @@ import { now } from "./virtual-user";
 
 const SCENARIO: Record<ScenarioName, Scenario> = {
   steady,
+  saturation,
   "login-storm": loginStorm,
   "idle-capacity": idleCapacity,
   abandoned,
@@ -50,10 +52,11 @@ async function main(): Promise<number> {
   const outDir = resolve(ROOT, args.out);
   const profDir = args.cpuProf ? join(outDir, "tmp", `profiles-${info.date.replace(/[:.]/g, "-")}`) : undefined;
   log(`Duo load benchmark · ${info.cores} cores · Node ${info.node} · commit ${info.commit} · open files ${info.openFilesLimit}`);
-  log(`scenarios: ${args.scenarios.join(", ")} · ${args.workers} load worker process(es)`);
+  log(`scenarios: ${args.scenarios.join(", ")} · targets: ${args.targets.join(", ")} · ${args.workers} load worker process(es)`);
   await ensureBuild(log);
 
   const options: BenchOptions = {
+    targets: args.targets,
     rate: args.rate,
     warmupSeconds: args.warmup,
     workers: args.workers,
