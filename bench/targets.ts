@@ -7,13 +7,9 @@ import { join } from "node:path";
 import { describeSeed } from "./seed-users";
 import { freePort, ServerProcess } from "./server-process";
 import { startStack, type Stack, type StackOptions } from "./stack";
-import type { Identity, Target } from "./virtual-user";
+import { TARGET_LABEL, type Identity, type Target } from "./virtual-user";
 
-export const TARGET_LABEL: Record<Target, string> = {
-  "ws-relay": "raw ws relay",
-  "socketio-relay": "bare Socket.IO relay",
-  duo: "Duo",
-};
+export { TARGET_LABEL } from "./virtual-user";
 
 export interface TargetStack {
   target: Target;

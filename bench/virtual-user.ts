@@ -24,6 +24,11 @@ import { AckTimeout, LightSocket, wsUrl, type Framing } from "./light-client";
  */
 export type Target = "ws-relay" | "socketio-relay" | "duo";
 export const TARGETS: readonly Target[] = ["ws-relay", "socketio-relay", "duo"];
+export const TARGET_LABEL: Record<Target, string> = {
+  "ws-relay": "raw ws relay",
+  "socketio-relay": "bare Socket.IO relay",
+  duo: "Duo",
+};
 const FRAMING: Record<Target, Framing> = { "ws-relay": "json", "socketio-relay": "socket.io", duo: "socket.io" };
 
 export interface Credentials {

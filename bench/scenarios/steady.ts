@@ -33,7 +33,8 @@ const ROWS: [string, string][] = [
 export async function steady(o: BenchOptions): Promise<ScenarioResult> {
   const started = now();
   const users = size(o.users, 1000, o) & ~1;
-  const seconds = o.seconds ?? 20;
+  // Three targets run one after the other: a scaled-down run (--scale) is also shorter.
+  const seconds = o.seconds ?? Math.max(5, Math.round(20 * Math.min(1, o.scale * 2)));
   o.log(
     `steady: ${users} users, ${users / 2} conversations, ${o.rate} msg/s each for ${seconds} s (+${o.warmupSeconds} s warm-up), against ${o.targets.map((t) => TARGET_LABEL[t]).join(", ")}`,
   );
