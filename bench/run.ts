@@ -1,7 +1,8 @@
 /**
  * `npm run bench`: the load benchmark. Starts its own server per scenario (127.0.0.1, fresh SQLite),
- * drives it with real socket.io-client connections from load-worker processes, prints each
- * scenario's figures and writes bench/results/latest.{json,md,png} plus a timestamped copy.
+ * drives it with light WebSocket clients (light-client.ts) from load-worker processes — beside two
+ * baselines (bench/baselines/: a raw ws relay, a bare Socket.IO relay) in steady, saturation and
+ * login-storm — prints each scenario's figures and writes bench/results/latest.{json,md,png} plus a timestamped copy.
  * Bounded in users, messages and time; stops everything it started.
  */
 import { killAll } from "./children";
