@@ -143,7 +143,7 @@ export async function saturation(o: BenchOptions): Promise<ScenarioResult> {
     },
   ];
   notes.push(
-    `A step is held when its p99 (send -> peer's message:new) is <= ${P99_LIMIT_MS} ms and every message sent in it arrived within the step + ${GRACE_MS / 1000} s. The generator counts as saturated when a load worker uses >= 90 % of a core, its event-loop delay p99 reaches 20 ms, its sends leave >= 20 ms (p99) after schedule, it waits for a CPU >= 20 % of the step, or server + generator use >= 90 % of the machine's cores; a rate held then is a lower bound (the target might hold more on a machine of its own).`,
+    `A step is held when its p99 (send -> peer's message:new) is <= ${P99_LIMIT_MS} ms and every message sent in it arrived within the step + ${GRACE_MS / 1000} s. The generator counts as saturated when a load worker uses >= 90 % of a core, its event-loop delay p99 reaches 20 ms, its sends leave >= 20 ms (p99) after schedule, or server + generator use >= 90 % of the machine's cores; a rate held then is a lower bound (the target might hold more on a machine of its own).`,
   );
   return {
     name: "saturation",
