@@ -59,6 +59,17 @@ function threadsCpuSeconds(pid: number): number | null {
   }
 }
 
+/** CPU seconds the whole machine spent busy (all cores, all processes) since boot, from /proc/stat. */
+export function machineBusySeconds(): number | null {
+  try {
+    const line = readFileSync("/proc/stat", "utf8").split("\n", 1)[0]!;
+    const [, user, nice, system, , , irq, softirq, steal] = line.trim().split(/\s+/).map(Number);
+    return ((user ?? 0) + (nice ?? 0) + (system ?? 0) + (irq ?? 0) + (softirq ?? 0) + (steal ?? 0)) / clockTicks();
+  } catch {
+    return null;
+  }
+}
+
 export function openFilesLimit(pid: number | "self" = "self"): string {
   try {
     const line = readFileSync(`/proc/${pid}/limits`, "utf8")

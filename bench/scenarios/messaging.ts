@@ -11,6 +11,7 @@ import { sleep, type BenchOptions, type Figure } from "../scenario";
 import { TARGET_LABEL, startTarget, type TargetStack } from "../targets";
 import { concat, mib, round, summarize, type Summary } from "../stats";
 import { HealthProbe } from "../server-process";
+import { machineBusySeconds } from "../proc-stats";
 import { now, type Target } from "../virtual-user";
 import { WorkerPool, type GeneratorCpu } from "../workers";
 
@@ -93,13 +94,17 @@ export async function loadStep(p: Population, step: LoadStep): Promise<StepResul
   let at1 = at0;
   let probe: HealthProbe | null = null;
   let generator: GeneratorCpu | null = null;
+  let machine0: number | null = null;
+  let machine1: number | null = null;
   const marks = (async () => {
     await sleep(measureFrom - now());
     at0 = server.sample();
+    machine0 = machineBusySeconds();
     probe = new HealthProbe(server.url).start();
     await p.pool.markCpu();
     await sleep(stopAt - now());
     at1 = server.sample();
+    machine1 = machineBusySeconds();
     generator = await p.pool.cpuSince();
   })().catch((err: unknown) => err as Error); // surfaced below, after the load stops
   const parts = await p.pool.all("steady", () => ({
@@ -129,6 +134,10 @@ export async function loadStep(p: Population, step: LoadStep): Promise<StepResul
   const undelivered = sum((q) => q.undelivered);
   const sendLagP99 = Math.max(...parts.map((q) => q.sendLagP99));
   const seconds = step.seconds;
+  // Everything else the machine ran meanwhile (other work on a shared machine skews every figure).
+  const m0 = machine0 as number | null;
+  const m1 = machine1 as number | null;
+  const others = m0 !== null && m1 !== null ? Math.max(0, m1 - m0 - serverCpu - gen.seconds) : null;
   const figures: Record<string, Figure> = {
     connected: p.connected,
     conversationsOpened: p.opened,
@@ -158,6 +167,7 @@ export async function loadStep(p: Population, step: LoadStep): Promise<StepResul
     ...generatorFigures(gen, seconds),
     generatorSendLagP99Ms: round(sendLagP99, 2),
     generatorSendLagMaxMs: round(Math.max(...parts.map((q) => q.sendLagMax)), 2),
+    otherProcessesCpuPercentOfOneCore: others === null ? null : round((100 * others) / seconds, 1),
     serverWarnLines: server.log.warn,
     serverErrorLines: server.log.error,
   };

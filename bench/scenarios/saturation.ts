@@ -74,9 +74,10 @@ export async function saturation(o: BenchOptions): Promise<ScenarioResult> {
             f.generatorLoopDelayP99Ms ?? null,
             f.generatorSendLagP99Ms ?? null,
             f.generatorRunQueueWaitSeconds ?? null,
+            f.otherProcessesCpuPercentOfOneCore ?? null,
           ]);
           o.log(
-            `  [${label}] ${total} msg/s offered: delivered ${round(delivered, 0)}/s, p99 ${f.latencyP99Ms} ms, lost ${r.undelivered}, server ${f.serverCpuPercentOfOneCore} % of a core; generator ${f.generatorCpuPercentOfOneCore} % CPU, loop delay p99 ${f.generatorLoopDelayP99Ms} ms, send lag p99 ${f.generatorSendLagP99Ms} ms`,
+            `  [${label}] ${total} msg/s offered: delivered ${round(delivered, 0)}/s, p99 ${f.latencyP99Ms} ms, lost ${r.undelivered}, server ${f.serverCpuPercentOfOneCore} % of a core; generator ${f.generatorCpuPercentOfOneCore} % CPU, loop delay p99 ${f.generatorLoopDelayP99Ms} ms, send lag p99 ${f.generatorSendLagP99Ms} ms; other processes ${f.otherProcessesCpuPercentOfOneCore} % of a core`,
           );
           const failed =
             r.lat.p99 > P99_LIMIT_MS
@@ -138,6 +139,7 @@ export async function saturation(o: BenchOptions): Promise<ScenarioResult> {
         "generator loop delay p99 ms",
         "generator send lag p99 ms",
         "generator run-queue wait s",
+        "other processes % of a core",
       ],
       rows: stepRows,
     },

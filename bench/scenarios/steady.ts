@@ -28,6 +28,7 @@ const ROWS: [string, string][] = [
   ["generator busiest process % of a core", "generatorBusiestWorkerCpuPercent"],
   ["generator event-loop delay p99 ms", "generatorLoopDelayP99Ms"],
   ["generator send lag p99 ms", "generatorSendLagP99Ms"],
+  ["other processes on the machine, % of a core", "otherProcessesCpuPercentOfOneCore"],
 ];
 
 export async function steady(o: BenchOptions): Promise<ScenarioResult> {
