@@ -9,7 +9,7 @@ import { size, type BenchOptions, type Comparison, type Figure, type ScenarioRes
 import { cdf, round } from "../stats";
 import { TARGET_LABEL } from "../targets";
 import { now, type Target } from "../virtual-user";
-import { loadStep, populate, type StepResult } from "./messaging";
+import { generatorSaturated, loadStep, populate, type StepResult } from "./messaging";
 
 const TARGET = "Duo: p99 end-to-end latency <= 2 ms at 1,000 users x 2 msg/s, every message acknowledged and delivered";
 
@@ -50,6 +50,9 @@ export async function steady(o: BenchOptions): Promise<ScenarioResult> {
         notes.push(...pop.notes);
         const r = await loadStep(pop, { rate: o.rate, seconds, warmupSeconds: o.warmupSeconds, drainMs: 10_000 });
         results.set(target, r);
+        const genFull = generatorSaturated(r.generator, seconds, r.sendLagP99, r.serverCpuSeconds);
+        if (genFull)
+          notes.push(`${TARGET_LABEL[target]}: the generator was saturated (${genFull}): its figures are bounds, not the target's own.`);
         o.log(
           `  [${TARGET_LABEL[target]}] p50 ${r.figures.latencyP50Ms} ms, p99 ${r.figures.latencyP99Ms} ms, ${r.figures.serverCpuMicrosPerMessage} µs server CPU/msg, lost ${r.undelivered}; generator ${r.figures.generatorCpuSeconds} s CPU, loop delay p99 ${r.figures.generatorLoopDelayP99Ms} ms`,
         );
