@@ -5,6 +5,7 @@
  */
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { readProc } from "./proc-stats";
+import { summarize } from "./stats";
 import { newKey, now, VirtualUser } from "./virtual-user";
 import type {
   CommandName,
@@ -27,7 +28,8 @@ interface Member extends WorkerUser {
 
 const members = new Map<number, Member>();
 let populationIndex: Map<string, number> | null = null;
-const loopDelay = monitorEventLoopDelay({ resolution: 5 });
+const LOOP_RESOLUTION_MS = 5;
+const loopDelay = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
 loopDelay.enable();
 
 // Per-run tables the users' event handlers write into.
@@ -63,44 +65,48 @@ function checkComplete(m: Member, at: number): void {
 function addMember(u: WorkerUser, track: boolean): void {
   const m: Member = { ...u, vu: undefined as unknown as VirtualUser };
   if (track) m.presence = { seen: new Uint8Array(populationIndex!.size), count: 0, completeAt: Number.NaN, deltas: 0 };
-  m.vu = new VirtualUser(u.identity, {
-    message(msg, at) {
-      if (msg.senderId === m.identity.id) return; // our own message, echoed to our room
-      const p = inFlight.get(msg.key);
-      if (!p || p.delivered) return;
-      p.delivered = true;
-      if (p.measured) {
-        steadyTally.delivered++;
-        (p.sameNode ? steadyTally.same : steadyTally.cross).push(at - p.t0);
-      }
-      if (p.acked) inFlight.delete(msg.key);
-    },
-    presenceSnapshot(ids, at) {
-      if (!m.presence) return;
-      m.presence.seen.fill(0);
-      m.presence.count = 0;
-      for (const id of ids) presenceSet(m, id, true);
-      checkComplete(m, at);
-    },
-    presenceDelta(online, offline, at) {
-      if (m.presence) {
-        m.presence.deltas++;
-        for (const id of online) presenceSet(m, id, true);
-        for (const id of offline) presenceSet(m, id, false);
-        checkComplete(m, at);
-      }
-      if (victims.size > 0) {
-        for (const id of offline) {
-          const v = victims.get(id);
-          if (v && v.peerIndex === m.index && v.offlineAt === undefined) v.offlineAt = at;
+  m.vu = new VirtualUser(
+    u.identity,
+    {
+      message(msg, at) {
+        if (msg.senderId === m.identity.id) return; // our own message, echoed to our room
+        const p = inFlight.get(msg.key);
+        if (!p || p.delivered) return;
+        p.delivered = true;
+        if (p.measured) {
+          steadyTally.delivered++;
+          (p.sameNode ? steadyTally.same : steadyTally.cross).push(at - p.t0);
         }
-      }
+        if (p.acked) inFlight.delete(msg.key);
+      },
+      presenceSnapshot(ids, at) {
+        if (!m.presence) return;
+        m.presence.seen.fill(0);
+        m.presence.count = 0;
+        for (const id of ids) presenceSet(m, id, true);
+        checkComplete(m, at);
+      },
+      presenceDelta(online, offline, at) {
+        if (m.presence) {
+          m.presence.deltas++;
+          for (const id of online) presenceSet(m, id, true);
+          for (const id of offline) presenceSet(m, id, false);
+          checkComplete(m, at);
+        }
+        if (victims.size > 0) {
+          for (const id of offline) {
+            const v = victims.get(id);
+            if (v && v.peerIndex === m.index && v.offlineAt === undefined) v.offlineAt = at;
+          }
+        }
+      },
+      conversationClosed(_conversationId, peerId, at) {
+        const v = victims.get(peerId);
+        if (v && v.peerIndex === m.index && v.closedAt === undefined) v.closedAt = at;
+      },
     },
-    conversationClosed(_conversationId, peerId, at) {
-      const v = victims.get(peerId);
-      if (v && v.peerIndex === m.index && v.closedAt === undefined) v.closedAt = at;
-    },
-  });
+    u.target ?? "duo",
+  );
   members.set(u.index, m);
 }
 
@@ -160,6 +166,11 @@ async function open(args: WorkerCommands["open"]["args"]): Promise<WorkerCommand
   return { opened, errors };
 }
 
+/**
+ * Open-loop sending: every sender sends every `1000/rate` ms from a random phase. One timer drives all
+ * of them (senders sorted by phase; the k-th round of sender i is due at startAt + phase_i + k*interval),
+ * so the generator's cost per message is one send and one key, not a timer and a promise chain.
+ */
 async function steady(args: SteadyArgs): Promise<SteadyResult> {
   inFlight = new Map();
   steadyTally = { delivered: 0, same: [], cross: [] };
@@ -167,38 +178,71 @@ async function steady(args: SteadyArgs): Promise<SteadyResult> {
   const stopAt = measureFrom + args.measureMs;
   const interval = 1000 / args.rate;
   const ack: number[] = [];
+  const lag: number[] = [];
   const ackErrors: Record<string, number> = {};
   let sent = 0;
   let sentMeasured = 0;
   let acked = 0;
-  const senders = [...members.values()].filter((m) => m.conversationId && m.peer && m.vu.connected);
-  const loops = senders.map(async (m) => {
-    const phase = Math.random() * interval;
-    for (let k = 0; ; k++) {
-      const due = args.startAt + phase + k * interval;
-      if (due >= stopAt) return;
-      await sleepUntil(due);
-      const key = newKey();
-      const t0 = now();
-      const measured = t0 >= measureFrom && t0 < stopAt;
-      const p: Pending = { t0, measured, sameNode: m.node === m.peer!.node, delivered: false, acked: false };
-      inFlight.set(key, p);
-      sent++;
-      if (measured) sentMeasured++;
-      void m.vu.send(m.conversationId!, key, args.body).then((r) => {
-        const t1 = now();
-        p.acked = true;
-        if (r.ok) {
-          acked++;
-          if (measured) ack.push(t1 - t0);
-        } else ackErrors[r.error ?? "?"] = (ackErrors[r.error ?? "?"] ?? 0) + 1;
-        if (p.delivered) inFlight.delete(key); // a refused or timed-out send may still be delivered late
-      });
+  const senders = [...members.values()]
+    .filter((m) => m.conversationId && m.peer && m.vu.connected)
+    .map((m) => ({ m, phase: Math.random() * interval, sameNode: m.node === m.peer!.node }))
+    .sort((a, b) => a.phase - b.phase);
+  const sendOne = (s: (typeof senders)[number], due: number) => {
+    const m = s.m;
+    const key = newKey();
+    const t0 = now();
+    const measured = t0 >= measureFrom && t0 < stopAt;
+    const p: Pending = { t0, measured, sameNode: s.sameNode, delivered: false, acked: false };
+    inFlight.set(key, p);
+    sent++;
+    if (measured) {
+      sentMeasured++;
+      lag.push(t0 - due);
     }
-  });
-  await Promise.all(loops);
+    void m.vu.send(m.conversationId!, key, args.body).then((r) => {
+      const t1 = now();
+      p.acked = true;
+      if (r.ok) {
+        acked++;
+        if (measured) ack.push(t1 - t0);
+      } else ackErrors[r.error ?? "?"] = (ackErrors[r.error ?? "?"] ?? 0) + 1;
+      if (p.delivered) inFlight.delete(key); // a refused or timed-out send may still be delivered late
+    });
+  };
+  if (senders.length > 0) {
+    await new Promise<void>((resolve) => {
+      let k = 0;
+      let i = 0;
+      const tick = () => {
+        const t = now();
+        // A generator that fell behind sends what is due in slices, so arrivals are still read in between.
+        for (let burst = 0; ; burst++) {
+          if (burst === 256) return void setImmediate(tick);
+          const s = senders[i]!;
+          const due = args.startAt + s.phase + k * interval;
+          if (due >= stopAt) {
+            resolve();
+            return;
+          }
+          if (due > t) return void setTimeout(tick, Math.max(0, due - now()));
+          if (s.m.vu.connected) sendOne(s, due);
+          if (++i === senders.length) {
+            i = 0;
+            k++;
+          }
+        }
+      };
+      tick();
+    });
+  }
   const drainEnd = now() + args.drainMs;
-  while (now() < drainEnd && [...inFlight.values()].some((p) => !p.acked || !p.delivered)) await new Promise((r) => setTimeout(r, 20));
+  const open = () => {
+    let n = 0;
+    for (const p of inFlight.values()) if (p.measured && (!p.acked || !p.delivered)) n++;
+    return n;
+  };
+  while (now() < drainEnd && open() > 0) await new Promise((r) => setTimeout(r, 20));
+  const lagS = summarize(lag);
   return {
     sent,
     sentMeasured,
@@ -209,6 +253,8 @@ async function steady(args: SteadyArgs): Promise<SteadyResult> {
     latencySameNode: Float64Array.from(steadyTally.same),
     latencyCrossNode: Float64Array.from(steadyTally.cross),
     ackLatency: Float64Array.from(ack),
+    sendLagP99: lagS.count ? lagS.p99 : 0,
+    sendLagMax: lagS.count ? lagS.max : 0,
   };
 }
 
@@ -262,8 +308,9 @@ const handlers: { [C in CommandName]: (args: WorkerCommands[C]["args"]) => Promi
       cpuUserMicros: cpu.user,
       cpuSystemMicros: cpu.system,
       rssBytes: process.memoryUsage.rss(),
-      loopDelayP99: loopDelay.percentile(99) / 1e6,
-      loopDelayMax: loopDelay.max / 1e6,
+      // The histogram holds the sampling timer's whole period: the delay is what exceeds it.
+      loopDelayP99: Math.max(0, loopDelay.percentile(99) / 1e6 - LOOP_RESOLUTION_MS),
+      loopDelayMax: Math.max(0, loopDelay.max / 1e6 - LOOP_RESOLUTION_MS),
       runQueueWaitSeconds: readProc(process.pid)?.runQueueWaitSeconds ?? 0,
       connected: [...members.values()].filter((m) => m.vu.connected).length,
     };

@@ -1,6 +1,6 @@
 /** CPU time and memory of a process read from /proc (Linux), and the fd limit it runs under. */
 import { execFileSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 
 let ticks: number | null = null;
 function clockTicks(): number {
@@ -15,7 +15,8 @@ function clockTicks(): number {
 }
 
 export interface ProcSample {
-  /** utime + stime of all threads, seconds. */
+  /** CPU time of all threads, seconds: the sum of /proc/<pid>/task/<tid>/schedstat (nanoseconds),
+   * else utime + stime from /proc/<pid>/stat (clock ticks, 10 ms). */
   cpuSeconds: number;
   rssBytes: number;
   /** Main (JS) thread: time it was runnable but waiting for a CPU, seconds (/proc/<pid>/schedstat).
@@ -33,7 +34,37 @@ export function readProc(pid: number): ProcSample | null {
     const status = readFileSync(`/proc/${pid}/status`, "utf8");
     const rssKb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
     const sched = readFileSync(`/proc/${pid}/schedstat`, "utf8").split(" ");
-    return { cpuSeconds: (utime + stime) / clockTicks(), rssBytes: rssKb * 1024, runQueueWaitSeconds: Number(sched[1] ?? 0) / 1e9 };
+    return {
+      cpuSeconds: threadsCpuSeconds(pid) ?? (utime + stime) / clockTicks(),
+      rssBytes: rssKb * 1024,
+      runQueueWaitSeconds: Number(sched[1] ?? 0) / 1e9,
+    };
+  } catch {
+    return null;
+  }
+}
+
+/** CPU time of every live thread of `pid` in nanosecond resolution (a 3 s window at 10 ms ticks would
+ * be too coarse to compare a few hundred microseconds per message). */
+function threadsCpuSeconds(pid: number): number | null {
+  try {
+    let ns = 0;
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      const sched = readFileSync(`/proc/${pid}/task/${tid}/schedstat`, "utf8");
+      ns += Number(sched.slice(0, sched.indexOf(" ")));
+    }
+    return ns / 1e9;
+  } catch {
+    return null;
+  }
+}
+
+/** CPU seconds the whole machine spent busy (all cores, all processes) since boot, from /proc/stat. */
+export function machineBusySeconds(): number | null {
+  try {
+    const line = readFileSync("/proc/stat", "utf8").split("\n", 1)[0]!;
+    const [, user, nice, system, , , irq, softirq, steal] = line.trim().split(/\s+/).map(Number);
+    return ((user ?? 0) + (nice ?? 0) + (system ?? 0) + (irq ?? 0) + (softirq ?? 0) + (steal ?? 0)) / clockTicks();
   } catch {
     return null;
   }

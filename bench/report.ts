@@ -59,7 +59,7 @@ export function toMarkdown(report: Report, plotFile: string | null): string {
     "",
     `${m.date} · commit \`${m.commit}\`${m.dirty ? " (uncommitted server changes)" : ""} · Node ${m.node} · ${m.cores} cores (${m.cpuModel}) · ${m.memoryGiB} GiB · open files ${m.openFilesLimit} · load average at start ${m.loadAverageAtStart}`,
     "",
-    `Command: \`${m.command}\`. The server runs on 127.0.0.1 with a fresh SQLite database per scenario, NODE_ENV=test, LOG_LEVEL=warn, event rate limits raised; the load generator runs in separate processes on the same machine (its CPU is shown next to the server's).`,
+    `Command: \`${m.command}\`. The server runs on 127.0.0.1 with a fresh SQLite database per scenario, NODE_ENV=test, LOG_LEVEL=warn, event rate limits raised; the load generator (light WebSocket clients, bench/light-client.ts) runs in separate processes on the same machine (its CPU and event-loop delay are shown next to the server's). steady, saturation and login-storm also drive two baselines with the same generator: a raw \`ws\` relay and a bare Socket.IO relay (bench/baselines/), no auth, no storage.`,
     "",
     "| scenario | result | target | time |",
     "|---|---|---|---|",
@@ -77,6 +77,11 @@ export function toMarkdown(report: Report, plotFile: string | null): string {
           .join(", ")}`,
         "",
       );
+    for (const c of r.comparisons ?? []) {
+      lines.push(`**${c.title}**`, "", `| ${c.columns.join(" | ")} |`, `|${c.columns.map(() => "---").join("|")}|`);
+      for (const row of c.rows) lines.push(`| ${row.map(show).join(" | ")} |`);
+      lines.push("");
+    }
     if (Object.keys(r.figures).length) {
       lines.push("| figure | value |", "|---|---|");
       for (const [k, v] of Object.entries(r.figures)) lines.push(`| ${k} | ${show(v)} |`);
@@ -101,6 +106,12 @@ export function printResult(r: ScenarioResult, log: (line: string) => void): voi
           .map(([k, v]) => `${k}=${show(v)}`)
           .join("  "),
     );
+  }
+  for (const c of r.comparisons ?? []) {
+    log(`   ${c.title}`);
+    const table = [c.columns, ...c.rows.map((row) => row.map(show))];
+    const widths = c.columns.map((_, i) => Math.max(...table.map((row) => (row[i] ?? "").length)));
+    for (const row of table) log(`     ${row.map((v, i) => v.padEnd(widths[i]!)).join("  ")}`);
   }
   for (const n of r.notes) log(`   note: ${n}`);
 }

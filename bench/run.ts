@@ -1,7 +1,8 @@
 /**
  * `npm run bench`: the load benchmark. Starts its own server per scenario (127.0.0.1, fresh SQLite),
- * drives it with real socket.io-client connections from load-worker processes, prints each
- * scenario's figures and writes bench/results/latest.{json,md,png} plus a timestamped copy.
+ * drives it with light WebSocket clients (light-client.ts) from load-worker processes — beside two
+ * baselines (bench/baselines/: a raw ws relay, a bare Socket.IO relay) in steady, saturation and
+ * login-storm — prints each scenario's figures and writes bench/results/latest.{json,md,png} plus a timestamped copy.
  * Bounded in users, messages and time; stops everything it started.
  */
 import { killAll } from "./children";
@@ -16,6 +17,7 @@ import { abandoned } from "./scenarios/abandoned";
 import { idleCapacity } from "./scenarios/idle-capacity";
 import { loginStorm } from "./scenarios/login-storm";
 import { multiNode } from "./scenarios/multi-node";
+import { saturation } from "./scenarios/saturation";
 import { steady } from "./scenarios/steady";
 import { ensureBuild, ROOT } from "./server-process";
 import { round } from "./stats";
@@ -23,6 +25,7 @@ import { now } from "./virtual-user";
 
 const SCENARIO: Record<ScenarioName, Scenario> = {
   steady,
+  saturation,
   "login-storm": loginStorm,
   "idle-capacity": idleCapacity,
   abandoned,
@@ -50,10 +53,11 @@ async function main(): Promise<number> {
   const outDir = resolve(ROOT, args.out);
   const profDir = args.cpuProf ? join(outDir, "tmp", `profiles-${info.date.replace(/[:.]/g, "-")}`) : undefined;
   log(`Duo load benchmark · ${info.cores} cores · Node ${info.node} · commit ${info.commit} · open files ${info.openFilesLimit}`);
-  log(`scenarios: ${args.scenarios.join(", ")} · ${args.workers} load worker process(es)`);
+  log(`scenarios: ${args.scenarios.join(", ")} · targets: ${args.targets.join(", ")} · ${args.workers} load worker process(es)`);
   await ensureBuild(log);
 
   const options: BenchOptions = {
+    targets: args.targets,
     rate: args.rate,
     warmupSeconds: args.warmup,
     workers: args.workers,

@@ -1,6 +1,10 @@
 /** What every scenario receives and returns. */
 
+import type { Target } from "./virtual-user";
+
 export interface BenchOptions {
+  /** Which systems the comparing scenarios drive (steady, saturation, login-storm). */
+  targets: Target[];
   users?: number;
   rate: number;
   seconds?: number;
@@ -27,7 +31,13 @@ export interface ScenarioResult {
   params: Record<string, Figure>;
   figures: Record<string, Figure>;
   notes: string[];
+  /** Side-by-side tables (Duo beside the baselines), rendered in the Markdown report. */
+  comparisons?: Comparison[];
   series?: {
+    /** steady: latency CDF per target (ws-relay, socketio-relay, duo). */
+    targetLatencyCdf?: Record<string, [number, number][]>;
+    /** saturation: per target, one [offered msg/s, delivered msg/s, p99 ms] per step. */
+    saturation?: Record<string, [number, number, number][]>;
     /** [latency ms, fraction] */
     latencyCdf?: [number, number][];
     crossNodeLatencyCdf?: [number, number][];
@@ -43,6 +53,13 @@ export interface ScenarioResult {
   seconds: number;
   /** The part of the run a server CPU profile is summarized over (shared clock), per node's spawn time. */
   profileWindow?: { from: number; to: number; spawnedAt: number[] };
+}
+
+export interface Comparison {
+  title: string;
+  /** First column's heading, then one per compared system. */
+  columns: string[];
+  rows: [string, ...Figure[]][];
 }
 
 export type Scenario = (o: BenchOptions) => Promise<ScenarioResult>;

@@ -61,6 +61,8 @@ export class ServerProcess {
     readonly port: number,
     private readonly env: Record<string, string>,
     private readonly cpuProfDir?: string,
+    /** The entry point, relative to the repository: Duo's server, or a baseline in bench/baselines/. */
+    private readonly entry = "server/index.ts",
   ) {
     this.url = `http://127.0.0.1:${port}`;
   }
@@ -76,7 +78,7 @@ export class ServerProcess {
       mkdirSync(this.cpuProfDir, { recursive: true });
       args.push("--cpu-prof", "--cpu-prof-dir", this.cpuProfDir);
     }
-    args.push("server/index.ts");
+    args.push(this.entry);
     const child = track(
       spawn(process.execPath, args, {
         cwd: ROOT,

@@ -7,16 +7,29 @@
  *  - sign up:  POST /api/register {username, password} -> 201
  *  - sign in:  GET /api/auth/csrf (csrf cookie + token), then POST /api/auth/callback/credentials
  *              (form: csrfToken, username, password, json=true) -> `next-auth.session-token` cookie
- *  - connect:  socket.io-client, WebSocket only, the session cookie in the handshake, no Origin
+ *  - connect:  Socket.IO over WebSocket only (light-client.ts, no socket.io-client), the session
+ *              cookie on the upgrade request, no Origin
  *  - presence: `session:welcome` snapshot, then `presence:delta` {online, offline}
  *  - open:     `dialog:open` {peerId} -> ack {ok, dialog}
  *  - send:     `message:send` {dialogId, clientKey, body} -> ack {ok, message}
  *  - receive:  `message:new`; a conversation ends with `dialog:closed`
  */
-import type { Socket as TcpSocket } from "node:net";
-import { io, type Socket } from "socket.io-client";
-import type { ClientToServerEvents, ServerToClientEvents } from "../lib/contract/events";
-import { request } from "../lib/client/request";
+import type { MessageView, PresenceDelta, DialogClosed, Welcome } from "../lib/contract/events";
+import { AckTimeout, LightSocket, wsUrl, type Framing } from "./light-client";
+
+/**
+ * What a virtual user connects to: Duo itself, or one of the baselines in bench/baselines/ (no auth, no
+ * storage: users are paired by id, 2k with 2k+1, and a message is forwarded to the peer and acked).
+ * The generator's per-message work is the same for all three; only the framing differs.
+ */
+export type Target = "ws-relay" | "socketio-relay" | "duo";
+export const TARGETS: readonly Target[] = ["ws-relay", "socketio-relay", "duo"];
+export const TARGET_LABEL: Record<Target, string> = {
+  "ws-relay": "raw ws relay",
+  "socketio-relay": "bare Socket.IO relay",
+  duo: "Duo",
+};
+const FRAMING: Record<Target, Framing> = { "ws-relay": "json", "socketio-relay": "socket.io", duo: "socket.io" };
 
 export interface Credentials {
   username: string;
@@ -52,8 +65,6 @@ export interface SendResult {
 
 /** A shared clock across the harness's processes on one machine: epoch ms with sub-ms precision. */
 export const now = (): number => performance.timeOrigin + performance.now();
-
-type AppSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
 /** POST /api/register. Returns the new user's id and name. */
 export async function signUp(baseUrl: string, creds: Credentials): Promise<{ id: string; name: string }> {
@@ -98,53 +109,69 @@ let keyCounter = 0;
 export const newKey = (): string => `b${process.pid.toString(36)}-${(++keyCounter).toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
 
 export class VirtualUser {
-  private socket: AppSocket | null = null;
+  private socket: LightSocket | null = null;
   /** The node that welcomed this user last (several nodes behind a balancer: which one it landed on). */
   serverId: string | null = null;
 
   constructor(
     readonly identity: Identity,
     private readonly handlers: VirtualUserHandlers = {},
+    readonly target: Target = "duo",
   ) {}
 
   get connected(): boolean {
     return this.socket?.connected ?? false;
   }
 
-  /** Opens the socket; resolves when the server has welcomed this user (they are online from then). */
-  connect(baseUrl: string, timeoutMs = 20_000): Promise<number> {
-    const socket: AppSocket = io(baseUrl, {
-      transports: ["websocket"],
-      forceNew: true,
-      reconnection: false,
-      timeout: timeoutMs,
-      extraHeaders: { cookie: this.identity.cookie },
+  /** Opens the socket; resolves when the server has welcomed this user (they are online from then).
+   * A baseline has no welcome: connected is welcomed. */
+  async connect(baseUrl: string, timeoutMs = 20_000): Promise<number> {
+    const duo = this.target === "duo";
+    const url = duo ? wsUrl(baseUrl) : `${wsUrl(baseUrl)}/?id=${encodeURIComponent(this.identity.id)}`;
+    const socket = new LightSocket({
+      url,
+      framing: FRAMING[this.target],
+      timeoutMs,
+      ...(duo ? { headers: { cookie: this.identity.cookie } } : {}),
     });
     this.socket = socket;
     const h = this.handlers;
     const self = this.identity.id;
-    socket.on("message:new", (m) => h.message?.({ conversationId: m.dialogId, senderId: m.senderId, key: m.clientKey }, now()));
-    socket.on("presence:delta", (d) =>
+    socket.on("message:new", (p) => {
+      const m = p as MessageView;
+      h.message?.({ conversationId: m.dialogId, senderId: m.senderId, key: m.clientKey }, now());
+    });
+    if (!duo) {
+      await socket.ready();
+      return now();
+    }
+    socket.on("presence:delta", (p) => {
+      const d = p as PresenceDelta;
       h.presenceDelta?.(
         d.online.map((u) => u.id),
         d.offline,
         now(),
-      ),
-    );
-    socket.on("dialog:closed", (c) => h.conversationClosed?.(c.dialogId, c.peer.id, now()));
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => fail(new Error("no welcome in time")), timeoutMs);
-      const fail = (err: Error & { data?: { code?: string } }) => {
+      );
+    });
+    socket.on("dialog:closed", (p) => {
+      const c = p as DialogClosed;
+      h.conversationClosed?.(c.dialogId, c.peer.id, now());
+    });
+    const welcomed = new Promise<number>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        socket.terminate();
+        reject(new Error("no welcome in time"));
+      }, timeoutMs);
+      socket.on("disconnect", (reason) => {
         clearTimeout(timer);
-        socket.disconnect();
-        reject(new Error(err.data?.code ?? err.message));
-      };
-      socket.once("connect_error", fail);
-      socket.once("session:welcome", (w) => {
+        reject(new Error(`disconnected before the welcome (${String(reason)})`));
+      });
+      socket.on("session:welcome", (p) => {
         const at = now();
+        const w = p as Welcome;
         this.serverId = w.serverId;
         clearTimeout(timer);
-        socket.off("connect_error", fail);
+        socket.off("disconnect");
         h.presenceSnapshot?.(
           w.users.map((u) => u.id).filter((id) => id !== self),
           at,
@@ -152,33 +179,45 @@ export class VirtualUser {
         resolve(at);
       });
     });
+    welcomed.catch(() => {}); // a connect error below is the one reported
+    await socket.ready();
+    return welcomed;
   }
 
-  /** Opens (or finds) the conversation with `peerId`; resolves with its id. */
+  /** Opens (or finds) the conversation with `peerId`; resolves with its id. A baseline pairs 2k with
+   * 2k+1 by itself: no round trip. */
   async openConversation(peerId: string, timeoutMs = 10_000): Promise<string> {
-    const res = await request(this.live(), "dialog:open", { peerId }, timeoutMs);
+    if (this.target !== "duo") {
+      const a = Number(this.identity.id);
+      if (Number(peerId) !== (a ^ 1)) throw new Error(`open refused: the baselines pair ${a} with ${a ^ 1} only`);
+      return `d${a >> 1}`;
+    }
+    const res = (await this.live().request("dialog:open", { peerId }, timeoutMs)) as
+      { ok: true; dialog: { id: string } } | { ok: false; error: string };
     if (!res.ok) throw new Error(`open refused: ${res.error}`);
     return res.dialog.id;
   }
 
   /** Sends one message; resolves when the server acknowledged (stored) it, or with the refusal. */
   send(conversationId: string, key: string, body: string, timeoutMs = 10_000): Promise<SendResult> {
-    return new Promise((resolve) => {
-      this.live()
-        .timeout(timeoutMs)
-        .emit("message:send", { dialogId: conversationId, clientKey: key, body }, (err: Error | null, res) => {
-          if (err) resolve({ ok: false, error: "ack_timeout" });
-          else resolve(res.ok ? { ok: true } : { ok: false, error: res.error });
-        });
-    });
+    return this.live()
+      .request("message:send", { dialogId: conversationId, clientKey: key, body }, timeoutMs)
+      .then(
+        (r) => {
+          const res = r as { ok: boolean; error?: string };
+          return res.ok ? { ok: true } : { ok: false, error: res.error ?? "refused" };
+        },
+        (err: unknown) => ({ ok: false, error: err instanceof AckTimeout ? "ack_timeout" : "disconnected" }),
+      );
   }
 
   /** Kills the client without a goodbye. "loud": the TCP connection is destroyed (the server sees it
    * close). "silent": the connection stays open but nothing is read or written any more, so the server
    * only finds out through its heartbeat. */
   kill(mode: "loud" | "silent"): boolean {
-    const tcp = this.tcp();
+    const tcp = this.socket?.tcp;
     if (!tcp || !this.socket?.connected) return false;
+    this.socket.silence();
     if (mode === "loud") {
       tcp.destroy();
     } else {
@@ -186,26 +225,18 @@ export class VirtualUser {
       tcp.removeAllListeners("data");
       tcp.write = () => true;
       tcp.end = () => tcp;
-      // The client's own ping check would otherwise notice and react on its own.
-      this.socket.io.engine.removeAllListeners();
     }
-    this.socket.removeAllListeners();
     return true;
   }
 
   close(): void {
-    this.socket?.removeAllListeners();
-    this.socket?.disconnect();
+    this.socket?.silence();
+    this.socket?.close();
     this.socket = null;
   }
 
-  private live(): AppSocket {
+  private live(): LightSocket {
     if (!this.socket) throw new Error("not connected");
     return this.socket;
-  }
-
-  private tcp(): TcpSocket | undefined {
-    const engine = this.socket?.io.engine as unknown as { transport?: { ws?: { _socket?: TcpSocket } } } | undefined;
-    return engine?.transport?.ws?._socket;
   }
 }

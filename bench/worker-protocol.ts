@@ -1,5 +1,5 @@
 /** The commands the coordinator sends to a load worker, with their arguments and results. */
-import type { Identity } from "./virtual-user";
+import type { Identity, Target } from "./virtual-user";
 
 export interface WorkerUser {
   /** Index in the whole population (all workers). */
@@ -8,6 +8,8 @@ export interface WorkerUser {
   /** The server (node) this user connects to. */
   url: string;
   node: number;
+  /** What it connects to (default Duo). */
+  target?: Target;
 }
 
 export interface ConnectResult {
@@ -44,6 +46,10 @@ export interface SteadyResult {
   latencyCrossNode: Float64Array;
   /** Emit -> ack at the sender, ms. */
   ackLatency: Float64Array;
+  /** How late the generator sent each measured message after its scheduled time, ms: when this grows,
+   * the generator (not the server) is the bottleneck. */
+  sendLagP99: number;
+  sendLagMax: number;
 }
 
 export interface PresenceStatus {

@@ -15,6 +15,7 @@ import { cdf, round, summarize } from "../stats";
 import { now } from "../virtual-user";
 import type { KillOrder, KillOutcome } from "../worker-protocol";
 import { WorkerPool } from "../workers";
+import { generatorFigures } from "./messaging";
 
 export async function abandoned(o: BenchOptions): Promise<ScenarioResult> {
   const started = now();
@@ -50,7 +51,10 @@ export async function abandoned(o: BenchOptions): Promise<ScenarioResult> {
         at: killFrom + Math.random() * interval,
       });
     });
+    await pool.markCpu();
+    const killPhaseFrom = now();
     const outcomes: KillOutcome[] = (await pool.all("kill", (w) => ({ orders: orders[w]!, waitMs: timeoutMs + 5000 }))).flat();
+    const generator = generatorFigures(await pool.cpuSince(), (now() - killPhaseFrom) / 1000);
 
     const limit = timeoutMs + 1000;
     const by = (mode: "loud" | "silent") => outcomes.filter((v) => v.mode === mode && !Number.isNaN(v.killedAt));
@@ -85,7 +89,7 @@ export async function abandoned(o: BenchOptions): Promise<ScenarioResult> {
       if (mode === "loud") series.abandonedLoud = cdf(finite);
       else series.abandonedSilent = cdf(finite);
     }
-    Object.assign(figures, { serverWarnLines: stack.servers[0]!.log.warn, serverErrorLines: stack.servers[0]!.log.error });
+    Object.assign(figures, generator, { serverWarnLines: stack.servers[0]!.log.warn, serverErrorLines: stack.servers[0]!.log.error });
     return {
       name: "abandoned",
       status: "ok",

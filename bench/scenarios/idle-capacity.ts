@@ -2,7 +2,8 @@
  * Scenario 3 — idle capacity: connect as many signed-in users as requested (stopping early when
  * connections start failing), then hold them idle and measure the server's memory per connection and
  * its event-loop delay as seen from outside (GET /healthz round-trips while idle).
- * Target: 10,000 connected users under 1 GiB RSS.
+ * Target: 10,000 connected users under 1 GiB RSS, <= 30 KiB of server RSS per connection above the
+ * idle server's.
  */
 import { describeSeed } from "../seed-users";
 import { describeErrors, fdNote, place, tally, type ConnectTally } from "../population";
@@ -14,7 +15,9 @@ import { healthzLatencies } from "../server-process";
 import { now } from "../virtual-user";
 import { WorkerPool } from "../workers";
 
-const TARGET = "10,000 connected users, server RSS < 1 GiB (judged on the peak RSS)";
+const TARGET =
+  "10,000 connected users: server RSS < 1 GiB (judged on the peak RSS) and <= 30 KiB per connection above the idle server's RSS";
+const KIB_PER_CONNECTION = 30;
 const GiB = 1024 ** 3;
 
 export async function idleCapacity(o: BenchOptions): Promise<ScenarioResult> {
@@ -105,6 +108,7 @@ export async function idleCapacity(o: BenchOptions): Promise<ScenarioResult> {
       healthzIdleP99Ms: round(idleHealth.p99, 2),
       healthzIdleMaxMs: round(idleHealth.max, 2),
       generatorCpuPercentIdle: round((100 * generator.seconds) / idleSeconds, 1),
+      generatorLoopDelayP99Ms: round(generator.loopDelayP99, 2),
       generatorRssMiB: mib(generator.rssBytes),
       serverWarnLines: server.log.warn,
       serverErrorLines: server.log.error,
@@ -122,7 +126,12 @@ export async function idleCapacity(o: BenchOptions): Promise<ScenarioResult> {
       name: "idle-capacity",
       status: "ok",
       target: TARGET,
-      met: users >= 10_000 ? conn.ok >= 10_000 && Math.max(idle1.rssBytes, server.sampler?.peakRssBytes ?? 0) < GiB : null,
+      met:
+        users >= 10_000
+          ? conn.ok >= 10_000 &&
+            Math.max(idle1.rssBytes, server.sampler?.peakRssBytes ?? 0) < GiB &&
+            rssPerConn / 1024 <= KIB_PER_CONNECTION
+          : null,
       params: { users, idleSeconds: idleS, workers: o.workers, heartbeatIntervalMs: stack.config.HEARTBEAT_INTERVAL_MS },
       figures,
       series: { ramp },

@@ -1,181 +1,214 @@
 /**
- * Steady messaging, on one node (scenario "steady") or several (scenario "multi-node"): U users in
- * U/2 conversations, each sending `rate` messages a second for `seconds`, open loop (a slow server
- * does not slow the senders down). Latency: from just before the emit at the sender to the arrival of
- * message:new at the other participant, on one clock (both live in the same load worker).
+ * Messaging on one server, shared by the "steady" and "saturation" scenarios: U users in U/2
+ * conversations, each sending `rate` messages a second, open loop (a slow server does not slow the
+ * senders down), against one target (Duo, or a baseline relay). Latency: from just before the send at
+ * the sender to the arrival of message:new at the other participant, on one clock (both live in the
+ * same load worker).
  */
-import { describeSeed } from "../seed-users";
+import { cpus } from "node:os";
 import { connectAll, describeErrors, openAll, pairUp, place, workerByPair } from "../population";
-import { size, sleep, type BenchOptions, type ScenarioResult } from "../scenario";
-import { startStack } from "../stack";
-import { cdf, concat, mib, round, summarize } from "../stats";
-import type { ProcSample } from "../proc-stats";
+import { sleep, type BenchOptions, type Figure } from "../scenario";
+import { TARGET_LABEL, startTarget, type TargetStack } from "../targets";
+import { concat, mib, round, summarize, type Summary } from "../stats";
 import { HealthProbe } from "../server-process";
-import { now } from "../virtual-user";
+import { machineBusySeconds } from "../proc-stats";
+import { now, type Target } from "../virtual-user";
 import { WorkerPool, type GeneratorCpu } from "../workers";
 
-export interface MessagingSetup {
-  name: string;
-  nodes: number;
-  defaultUsers: number;
-  databaseUrl?: string;
-  redisUrl?: string;
-  target: string;
-  /** Decides `met` from the measured figures. */
-  judge(f: { p99: number; undelivered: number; crossP99: number; ackErrors: number }): boolean;
+/** A target with its users connected and paired, ready for load steps. */
+export interface Population {
+  target: Target;
+  stack: TargetStack;
+  pool: WorkerPool;
+  users: number;
+  connected: number;
+  opened: number;
+  notes: string[];
+  close(): Promise<void>;
 }
 
-export async function runMessaging(o: BenchOptions, setup: MessagingSetup): Promise<ScenarioResult> {
-  const started = now();
-  const users = size(o.users, setup.defaultUsers, o) & ~1;
-  const seconds = o.seconds ?? 20;
-  const params = {
+export async function populate(o: BenchOptions, target: Target, users: number, label: string): Promise<Population> {
+  const stack = await startTarget(target, {
     users,
-    conversations: users / 2,
-    rate: o.rate,
-    seconds,
-    warmupSeconds: o.warmupSeconds,
-    nodes: setup.nodes,
-    workers: o.workers,
-  };
-  o.log(
-    `${setup.name}: ${users} users, ${users / 2} conversations, ${o.rate} msg/s each for ${seconds} s (+${o.warmupSeconds} s warm-up), ${setup.nodes} node(s)`,
-  );
-  const stack = await startStack({
-    users,
-    realSignUps: o.realSignUps,
-    nodes: setup.nodes,
-    ...(setup.databaseUrl ? { databaseUrl: setup.databaseUrl } : {}),
-    ...(setup.redisUrl ? { redisUrl: setup.redisUrl } : {}),
-    ...(o.cpuProfDir ? { cpuProfDir: `${o.cpuProfDir}/${setup.name}` } : {}),
+    realSignUps: target === "duo" ? o.realSignUps : 0,
+    ...(o.cpuProfDir ? { cpuProfDir: `${o.cpuProfDir}/${target === "duo" ? label : `${label}-${target}`}` } : {}),
     log: o.log,
   });
-  const pool = WorkerPool.start(o.workers);
+  let pool: WorkerPool | null = null;
+  const close = async () => {
+    await pool?.close();
+    await stack.stop();
+  };
   try {
-    const placed = place(stack.users, stack.servers);
-    const pairs = pairUp(users, setup.nodes);
+    pool = WorkerPool.start(o.workers);
+    const placed = place(stack.users, stack.servers).map((u) => ({ ...u, target }));
+    const pairs = pairUp(users, 1);
     const workerOf = workerByPair(pairs, pool.size);
     await pool.add(placed, (u) => workerOf.get(u.index) ?? 0);
     const conn = await connectAll(pool, placed, (u) => workerOf.get(u.index) ?? 0);
-    o.log(`  connected ${conn.ok}/${users}${conn.failed ? ` (failed: ${describeErrors(conn.errors)})` : ""}`);
     const opened = await openAll(pool, pairs, workerOf);
     o.log(
-      `  opened ${opened.opened}/${pairs.length} conversations${opened.errors.length ? ` (${opened.errors.length} refused: ${opened.errors[0]})` : ""}`,
+      `  [${TARGET_LABEL[target]}] connected ${conn.ok}/${users}${conn.failed ? ` (failed: ${describeErrors(conn.errors)})` : ""}, opened ${opened.opened}/${pairs.length} conversations${opened.errors.length ? ` (${opened.errors.length} refused: ${opened.errors[0]})` : ""}`,
     );
     await sleep(1000); // presence batches of the connects settle
-
-    const startAt = now() + 500;
-    const measureFrom = startAt + o.warmupSeconds * 1000;
-    const stopAt = measureFrom + seconds * 1000;
-    let serverAt0: ProcSample[] = [];
-    let serverAt1: ProcSample[] = [];
-    let probe: HealthProbe | null = null;
-    let generator: GeneratorCpu | null = null;
-    const marks = (async () => {
-      await sleep(measureFrom - now());
-      serverAt0 = stack.servers.map((s) => s.sample());
-      probe = new HealthProbe(stack.servers[0]!.url).start();
-      await pool.markCpu();
-      await sleep(stopAt - now());
-      serverAt1 = stack.servers.map((s) => s.sample());
-      generator = await pool.cpuSince();
-    })().catch((err: unknown) => err as Error); // surfaced below, after the load stops
-    const parts = await pool.all("steady", () => ({
-      startAt,
-      warmupMs: o.warmupSeconds * 1000,
-      measureMs: seconds * 1000,
-      drainMs: 10_000,
-      rate: o.rate,
-      body: "The quick brown fox jumps over the lazy dog — bench",
-    }));
-    const marked = await marks;
-    if (marked instanceof Error) throw marked;
-    const gen = generator as GeneratorCpu | null;
-    const health = summarize((await (probe as HealthProbe | null)?.stop()) ?? []);
-
-    const same = concat(parts.map((p) => p.latencySameNode));
-    const cross = concat(parts.map((p) => p.latencyCrossNode));
-    const all = concat([same, cross]);
-    const lat = summarize(all);
-    const crossLat = summarize(cross);
-    const sameLat = summarize(same);
-    const ack = summarize(concat(parts.map((p) => p.ackLatency)));
-    const sum = (f: (p: (typeof parts)[number]) => number) => parts.reduce((a, p) => a + f(p), 0);
-    const ackErrors: Record<string, number> = {};
-    for (const p of parts) for (const [e, n] of Object.entries(p.ackErrors)) ackErrors[e] = (ackErrors[e] ?? 0) + n;
-    const serverCpu = serverAt1.reduce((a, v, i) => a + v.cpuSeconds - serverAt0[i]!.cpuSeconds, 0);
-    const runQueueWait = serverAt1.reduce((a, v, i) => a + v.runQueueWaitSeconds - serverAt0[i]!.runQueueWaitSeconds, 0);
-    const rss = stack.servers.map((s) => s.sample().rssBytes);
-    const peakRss = stack.servers.map((s) => s.sampler?.peakRssBytes ?? 0);
-    const undelivered = sum((p) => p.undelivered);
-
-    const figures: ScenarioResult["figures"] = {
-      connected: conn.ok,
-      conversationsOpened: opened.opened,
-      sentMeasured: sum((p) => p.sentMeasured),
-      offeredMsgPerSec: round(sum((p) => p.sentMeasured) / seconds, 1),
-      deliveredMsgPerSec: round(sum((p) => p.delivered) / seconds, 1),
-      delivered: sum((p) => p.delivered),
-      undelivered,
-      ackedTotal: sum((p) => p.acked),
-      sentTotal: sum((p) => p.sent),
-      ackErrors: describeErrors(ackErrors) || "none",
-      latencyP50Ms: round(lat.p50, 3),
-      latencyP95Ms: round(lat.p95, 3),
-      latencyP99Ms: round(lat.p99, 3),
-      latencyMaxMs: round(lat.max, 3),
-      latencyMeanMs: round(lat.mean, 3),
-      ackLatencyP50Ms: round(ack.p50, 3),
-      ackLatencyP99Ms: round(ack.p99, 3),
-      serverCpuSeconds: round(serverCpu, 2),
-      serverCpuPercentOfOneCore: round((100 * serverCpu) / seconds / setup.nodes, 1),
-      serverMainThreadRunQueueWaitSeconds: round(runQueueWait, 2),
-      serverHealthzP50Ms: round(health.p50, 2),
-      serverHealthzP99Ms: round(health.p99, 2),
-      serverHealthzMaxMs: round(health.max, 2),
-      serverRssMiB: mib(rss.reduce((a, b) => a + b, 0)),
-      serverPeakRssMiB: mib(peakRss.reduce((a, b) => a + b, 0)),
-      generatorCpuSeconds: gen ? round(gen.seconds, 2) : null,
-      generatorCpuPercentOfOneCore: gen ? round((100 * gen.seconds) / seconds, 1) : null,
-      generatorLoopDelayP99Ms: gen ? round(gen.loopDelayP99, 2) : null,
-      generatorLoopDelayMaxMs: gen ? round(gen.loopDelayMax, 2) : null,
-      generatorRunQueueWaitSeconds: gen ? round(gen.runQueueWaitSeconds, 2) : null,
-      serverWarnLines: stack.servers.reduce((a, s) => a + s.log.warn, 0),
-      serverErrorLines: stack.servers.reduce((a, s) => a + s.log.error, 0),
-    };
-    if (setup.nodes > 1) {
-      Object.assign(figures, {
-        sameNodeLatencyP50Ms: round(sameLat.p50, 3),
-        sameNodeLatencyP99Ms: round(sameLat.p99, 3),
-        crossNodeLatencyP50Ms: round(crossLat.p50, 3),
-        crossNodeLatencyP95Ms: round(crossLat.p95, 3),
-        crossNodeLatencyP99Ms: round(crossLat.p99, 3),
-        crossNodeLatencyMaxMs: round(crossLat.max, 3),
-        crossNodeDelivered: crossLat.count,
-      });
-    }
-    const notes = [`Auth: ${describeSeed(stack.seed)}`];
-    const errLines = stack.servers.flatMap((s) => s.log.tail).slice(-3);
-    if (errLines.length) notes.push(`Last server warn/error lines: ${errLines.join(" | ")}`);
-    return {
-      name: setup.name,
-      status: "ok",
-      target: setup.target,
-      met: setup.judge({
-        p99: lat.p99,
-        undelivered,
-        crossP99: crossLat.p99,
-        ackErrors: Object.values(ackErrors).reduce((a, b) => a + b, 0),
-      }),
-      params,
-      figures,
-      notes,
-      series: { latencyCdf: cdf(all), ...(setup.nodes > 1 ? { crossNodeLatencyCdf: cdf(cross) } : {}) },
-      seconds: round((now() - started) / 1000, 1),
-      profileWindow: { from: measureFrom, to: stopAt, spawnedAt: stack.servers.map((s) => s.spawnedAt) },
-    };
-  } finally {
-    await pool.close();
-    await stack.stop();
+    const notes = [`Auth (${TARGET_LABEL[target]}): ${stack.authNote}`];
+    return { target, stack, pool, users, connected: conn.ok, opened: opened.opened, notes, close };
+  } catch (err) {
+    await close();
+    throw err;
   }
+}
+
+export interface LoadStep {
+  /** Messages per second per user. */
+  rate: number;
+  seconds: number;
+  warmupSeconds: number;
+  /** How long after the last send a message may still arrive and count as delivered. */
+  drainMs: number;
+}
+
+export interface StepResult {
+  latency: Float64Array;
+  lat: Summary;
+  figures: Record<string, Figure>;
+  /** Messages sent in the measured window but not delivered within the drain. */
+  undelivered: number;
+  ackErrorCount: number;
+  serverCpuSeconds: number;
+  delivered: number;
+  offered: number;
+  generator: GeneratorCpu;
+  sendLagP99: number;
+  profileWindow: { from: number; to: number };
+}
+
+/** One open-loop load step against a populated target, with every figure a reader needs to tell a
+ * saturated server from a saturated generator. */
+export async function loadStep(p: Population, step: LoadStep): Promise<StepResult> {
+  const server = p.stack.servers[0]!;
+  const startAt = now() + 300;
+  const measureFrom = startAt + step.warmupSeconds * 1000;
+  const stopAt = measureFrom + step.seconds * 1000;
+  let at0 = server.sample();
+  let at1 = at0;
+  let probe: HealthProbe | null = null;
+  let generator: GeneratorCpu | null = null;
+  let machine0: number | null = null;
+  let machine1: number | null = null;
+  const marks = (async () => {
+    await sleep(measureFrom - now());
+    at0 = server.sample();
+    machine0 = machineBusySeconds();
+    probe = new HealthProbe(server.url).start();
+    await p.pool.markCpu();
+    await sleep(stopAt - now());
+    at1 = server.sample();
+    machine1 = machineBusySeconds();
+    generator = await p.pool.cpuSince();
+  })().catch((err: unknown) => err as Error); // surfaced below, after the load stops
+  const parts = await p.pool.all("steady", () => ({
+    startAt,
+    warmupMs: step.warmupSeconds * 1000,
+    measureMs: step.seconds * 1000,
+    drainMs: step.drainMs,
+    rate: step.rate,
+    body: "The quick brown fox jumps over the lazy dog — bench",
+  }));
+  const marked = await marks;
+  if (marked instanceof Error) throw marked;
+  const gen = generator as GeneratorCpu | null;
+  if (!gen) throw new Error("no generator CPU sample");
+  const health = summarize((await (probe as HealthProbe | null)?.stop()) ?? []);
+
+  const latency = concat(parts.flatMap((q) => [q.latencySameNode, q.latencyCrossNode]));
+  const lat = summarize(latency);
+  const ack = summarize(concat(parts.map((q) => q.ackLatency)));
+  const sum = (f: (q: (typeof parts)[number]) => number) => parts.reduce((a, q) => a + f(q), 0);
+  const ackErrors: Record<string, number> = {};
+  for (const q of parts) for (const [e, n] of Object.entries(q.ackErrors)) ackErrors[e] = (ackErrors[e] ?? 0) + n;
+  const ackErrorCount = Object.values(ackErrors).reduce((a, b) => a + b, 0);
+  const serverCpu = at1.cpuSeconds - at0.cpuSeconds;
+  const delivered = sum((q) => q.delivered);
+  const offered = sum((q) => q.sentMeasured);
+  const undelivered = sum((q) => q.undelivered);
+  const sendLagP99 = Math.max(...parts.map((q) => q.sendLagP99));
+  const seconds = step.seconds;
+  // Everything else the machine ran meanwhile (other work on a shared machine skews every figure).
+  const m0 = machine0 as number | null;
+  const m1 = machine1 as number | null;
+  const others = m0 !== null && m1 !== null ? Math.max(0, m1 - m0 - serverCpu - gen.seconds) : null;
+  const figures: Record<string, Figure> = {
+    connected: p.connected,
+    conversationsOpened: p.opened,
+    sentMeasured: offered,
+    offeredMsgPerSec: round(offered / seconds, 1),
+    deliveredMsgPerSec: round(delivered / seconds, 1),
+    delivered,
+    undelivered,
+    ackedTotal: sum((q) => q.acked),
+    sentTotal: sum((q) => q.sent),
+    ackErrors: describeErrors(ackErrors) || "none",
+    latencyP50Ms: round(lat.p50, 3),
+    latencyP95Ms: round(lat.p95, 3),
+    latencyP99Ms: round(lat.p99, 3),
+    latencyMaxMs: round(lat.max, 3),
+    latencyMeanMs: round(lat.mean, 3),
+    ackLatencyP50Ms: round(ack.p50, 3),
+    ackLatencyP99Ms: round(ack.p99, 3),
+    serverCpuSeconds: round(serverCpu, 2),
+    serverCpuPercentOfOneCore: round((100 * serverCpu) / seconds, 1),
+    serverCpuMicrosPerMessage: delivered > 0 ? round((1e6 * serverCpu) / delivered, 1) : null,
+    serverMainThreadRunQueueWaitSeconds: round(at1.runQueueWaitSeconds - at0.runQueueWaitSeconds, 2),
+    serverHealthzP50Ms: round(health.p50, 2),
+    serverHealthzP99Ms: round(health.p99, 2),
+    serverRssMiB: mib(server.sample().rssBytes),
+    serverPeakRssMiB: mib(server.sampler?.peakRssBytes ?? 0),
+    ...generatorFigures(gen, seconds),
+    generatorSendLagP99Ms: round(sendLagP99, 2),
+    generatorSendLagMaxMs: round(Math.max(...parts.map((q) => q.sendLagMax)), 2),
+    otherProcessesCpuPercentOfOneCore: others === null ? null : round((100 * others) / seconds, 1),
+    serverWarnLines: server.log.warn,
+    serverErrorLines: server.log.error,
+  };
+  return {
+    latency,
+    lat,
+    figures,
+    undelivered,
+    ackErrorCount,
+    serverCpuSeconds: serverCpu,
+    delivered,
+    offered,
+    generator: gen,
+    sendLagP99,
+    profileWindow: { from: measureFrom, to: stopAt },
+  };
+}
+
+/** The generator's own load over a window of `seconds`: CPU of every generator process, event-loop delay. */
+export function generatorFigures(gen: GeneratorCpu, seconds: number): Record<string, Figure> {
+  return {
+    generatorCpuSeconds: round(gen.seconds, 2),
+    generatorCpuPercentOfOneCore: round((100 * gen.seconds) / seconds, 1),
+    generatorBusiestWorkerCpuPercent: round((100 * Math.max(...gen.workers)) / seconds, 1),
+    generatorLoopDelayP99Ms: round(gen.loopDelayP99, 2),
+    generatorLoopDelayMaxMs: round(gen.loopDelayMax, 2),
+    generatorRunQueueWaitSeconds: round(gen.runQueueWaitSeconds, 2),
+  };
+}
+
+/** Whether the generator, not the target, was the limit in a window: a worker near a full core, its
+ * event loop late, its sends well after their schedule, or the machine's cores full (server +
+ * generator: on a shared machine the generator takes its share). The run-queue wait is reported but
+ * not judged: on this VM every wake-up of a mostly idle process counts there, so it is large even
+ * when the cores are half idle. */
+export function generatorSaturated(gen: GeneratorCpu, seconds: number, sendLagP99Ms: number, serverCpuSeconds: number): string | null {
+  const busiest = (100 * Math.max(...gen.workers)) / seconds;
+  const machine = (100 * (gen.seconds + serverCpuSeconds)) / (seconds * cpus().length);
+  if (busiest >= 90) return `a load worker used ${round(busiest, 0)} % of a core`;
+  if (gen.loopDelayP99 >= 20) return `load worker event-loop delay p99 ${round(gen.loopDelayP99, 1)} ms`;
+  if (sendLagP99Ms >= 20) return `sends left ${round(sendLagP99Ms, 1)} ms (p99) after their schedule`;
+  if (machine >= 90) return `server + generator used ${round(machine, 0)} % of the machine's ${cpus().length} cores`;
+  return null;
 }

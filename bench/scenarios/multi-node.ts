@@ -21,6 +21,7 @@ import { cdf, concat, round, summarize } from "../stats";
 import { now } from "../virtual-user";
 import type { WorkerUser } from "../worker-protocol";
 import { WorkerPool } from "../workers";
+import { generatorFigures } from "./messaging";
 
 const TARGET =
   "cross-node CPU per delivered message <= 1.3x same-node; a node with nothing to deliver nearly idle (<= 10% of a busy node's CPU); every message delivered";
@@ -84,7 +85,10 @@ export async function multiNode(o: BenchOptions): Promise<ScenarioResult> {
       return measure(o, stack, pool, seconds);
     };
     const rounds: [Phase, Phase][] = [];
+    await pool.markCpu();
+    const phasesFrom = now();
     for (let r = 0; r < 2; r++) rounds.push([await run("same-node", same), await run("cross-node", cross)]);
+    const generator = generatorFigures(await pool.cpuSince(), (now() - phasesFrom) / 1000);
     const s = combine(rounds.map((p) => p[0]));
     const x = combine(rounds.map((p) => p[1]));
     const seconds2 = 2 * seconds;
@@ -97,6 +101,7 @@ export async function multiNode(o: BenchOptions): Promise<ScenarioResult> {
     const ackErrors = { ...s.ackErrors };
     for (const [e, n] of Object.entries(x.ackErrors)) ackErrors[e] = (ackErrors[e] ?? 0) + n;
     const figures: ScenarioResult["figures"] = {
+      ...generator,
       connected: conn.ok,
       landedPerNode: landed.join(" / "),
       sameNodeDeliveredMsgPerSec: round(s.delivered / seconds2, 1),
