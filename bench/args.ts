@@ -27,7 +27,7 @@ export const HELP = `Usage: npm run bench -- [options]
   --out DIR          where results go (default bench/results)
 
   multi-node runs only with BENCH_REDIS_URL and BENCH_DATABASE_URL set (loopback only).
-  HEARTBEAT_INTERVAL_MS, HEARTBEAT_TIMEOUT_MS, PRESENCE_GRACE_MS, PRESENCE_BATCH_MS set in the
+  HEARTBEAT_INTERVAL_MS, HEARTBEAT_TIMEOUT_MS, PRESENCE_GRACE_MS, PRESENCE_BATCH_MS, PRESENCE_QUIET_MS set in the
   environment are passed to the server.`;
 
 export interface Args {
