@@ -82,7 +82,8 @@ export function createRealtime(httpServer: HttpServer, deps: RealtimeDeps, extra
 
   io.on("connection", (socket) => {
     const { userId, name } = socket.data;
-    const log = logger.child({ userId, socketId: socket.id });
+    // Built when a line is written, not kept per connection (10,000 idle sockets, 10,000 child loggers).
+    const log = () => logger.child({ userId, socketId: socket.id });
     frameGuard.watch(socket);
     void socket.join(userRoom(userId));
     const { users, dialogs } = node.connect({ id: userId, name }, socket.id);
@@ -95,12 +96,17 @@ export function createRealtime(httpServer: HttpServer, deps: RealtimeDeps, extra
       serverId: deps.serverId,
     });
     registerHandlers(ctx, socket);
-    log.info({ ip: socket.handshake.address, connections: deps.messenger.connectionCount(userId) }, "client connected");
+    // The handshake's HTTP request (its socket, parser state and headers) is not needed past the
+    // handshake; dropping Engine.IO's reference lets it be collected (Socket.IO's memory-usage advice).
+    // socket.handshake keeps the address and the headers.
+    (socket.conn as { request: unknown }).request = null;
+    if (logger.isLevelEnabled("info"))
+      log().info({ ip: socket.handshake.address, connections: deps.messenger.connectionCount(userId) }, "client connected");
 
     socket.on("disconnect", (reason) => {
       const { signedOut } = node.disconnect(userId, socket.id, socket.data.sessionId);
       const timedOut = reason === "ping timeout";
-      log[timedOut ? "warn" : "info"](
+      log()[timedOut ? "warn" : "info"](
         { reason, signedOut, connections: deps.messenger.connectionCount(userId) },
         timedOut ? "client timed out" : "client disconnected",
       );
