@@ -16,7 +16,7 @@ import { registerHandlers } from "./handlers";
 import { dialogRoom, userRoom } from "./rooms";
 import { SessionRecheck } from "./session-recheck";
 import { socketClients } from "./socket-clients";
-import type { IoServer } from "./types";
+import type { IoServer, IoSocket } from "./types";
 import { rawJsonParser, sentAs } from "./raw-json-parser";
 import { dialogView } from "./views";
 import { othersJson } from "./welcome-users";
@@ -96,10 +96,7 @@ export function createRealtime(httpServer: HttpServer, deps: RealtimeDeps, extra
       serverId: deps.serverId,
     });
     registerHandlers(ctx, socket);
-    // The handshake's HTTP request (its socket, parser state and headers) is not needed past the
-    // handshake; dropping Engine.IO's reference lets it be collected (Socket.IO's memory-usage advice).
-    // socket.handshake keeps the address and the headers.
-    (socket.conn as { request: unknown }).request = null;
+    forgetHandshakeRequest(socket);
     if (logger.isLevelEnabled("info"))
       log().info({ ip: socket.handshake.address, connections: deps.messenger.connectionCount(userId) }, "client connected");
 
@@ -140,4 +137,18 @@ export function createRealtime(httpServer: HttpServer, deps: RealtimeDeps, extra
       await new Promise((r) => setImmediate(r));
     },
   };
+}
+
+/**
+ * The handshake's HTTP request is not needed once the socket is connected: Engine.IO's reference is
+ * dropped (Socket.IO's memory-usage advice). Engine.IO's upgrade listeners still hold the request
+ * itself for the socket's life, so what is large in it goes: the raw header list and the session
+ * cookie (read once, by the handshake; a connected socket is identified by socket.data).
+ */
+function forgetHandshakeRequest(socket: IoSocket): void {
+  const req = socket.request as { rawHeaders: string[]; headers: Record<string, unknown> } | undefined;
+  (socket.conn as { request: unknown }).request = null;
+  if (!req) return;
+  req.rawHeaders = [];
+  delete req.headers.cookie;
 }
