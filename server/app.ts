@@ -22,6 +22,7 @@ import { PrismaBatchWriter } from "./persistence/prisma-batch-writer";
 import { ReadPositionRepository } from "./persistence/read-positions";
 import { SqliteBatchWriter } from "./persistence/sqlite-batch-writer";
 import { SqliteCheckpointer } from "./persistence/sqlite-checkpointer";
+import { timeOrderedId } from "./persistence/time-ordered-id";
 import { SessionRepository } from "./persistence/session-repository";
 import { UserRepository } from "./persistence/user-repository";
 import { connectRedis, type RedisWiring } from "./cluster/redis";
@@ -79,9 +80,9 @@ export async function buildServer({ config, logger, clock = systemClock, httpHan
   const database = await openDatabase(config.DATABASE_URL, { schema: config.DATABASE_SCHEMA });
   const users = new UserRepository(database.db);
   const conversations = new ConversationRepository(database.db);
-  const sqliteWriter = database.sqliteFile ? new SqliteBatchWriter(database.sqliteFile, randomUUID) : null;
+  const sqliteWriter = database.sqliteFile ? new SqliteBatchWriter(database.sqliteFile, () => timeOrderedId()) : null;
   const checkpointer = database.sqliteFile ? new SqliteCheckpointer(database.sqliteFile, logger) : null;
-  const messages = new MessageStore(database.db, clock, sqliteWriter ?? new PrismaBatchWriter(database.db, randomUUID), metrics);
+  const messages = new MessageStore(database.db, clock, sqliteWriter ?? new PrismaBatchWriter(database.db, () => timeOrderedId()), metrics);
   const accounts = new Accounts(users);
   const sessions = new SessionRepository(
     database.db,
