@@ -42,7 +42,7 @@ const schema = z.object({
   HEARTBEAT_TIMEOUT_MS: int(3000, 100),
   /** Presence changes go out once none came for PRESENCE_QUIET_MS, and never later than PRESENCE_BATCH_MS. */
   PRESENCE_BATCH_MS: int(1000, 1),
-  PRESENCE_QUIET_MS: int(100, 1),
+  PRESENCE_QUIET_MS: int(50, 1),
   /** After a restart, members of restored dialogs have this long to reconnect. */
   RESTORE_GRACE_MS: int(15000),
   MAX_DIALOGS_PER_USER: int(50, 1),
