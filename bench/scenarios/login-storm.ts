@@ -93,13 +93,7 @@ async function connectStorm(o: BenchOptions, target: Target, users: number, wind
   try {
     const placed = place(stack.users, stack.servers).map((u) => ({ ...u, target }));
     await pool.add(placed, (u) => u.index % pool.size);
-    const stormStart = now() + 1500;
-    const shares = Array.from({ length: pool.size }, () => ({ indices: [] as number[], at: [] as number[] }));
-    for (const u of placed) {
-      const share = shares[u.index % pool.size]!;
-      share.indices.push(u.index);
-      share.at.push(stormStart + (u.index / users) * windowS * 1000);
-    }
+    const { stormStart, shares } = scheduleStorm(placed, pool.size, users, windowS);
     let atStart: ProcSample | null = null;
     const startMark = (async () => {
       await sleep(stormStart - now());
@@ -147,13 +141,7 @@ async function duoStorm(o: BenchOptions, users: number, windowS: number, started
     const populationIds = placed.map((u) => u.identity.id);
     await pool.add(placed, (u) => u.index % pool.size, { populationIds });
 
-    const stormStart = now() + 1500;
-    const shares = Array.from({ length: pool.size }, () => ({ indices: [] as number[], at: [] as number[] }));
-    for (const u of placed) {
-      const share = shares[u.index % pool.size]!;
-      share.indices.push(u.index);
-      share.at.push(stormStart + (u.index / users) * windowS * 1000);
-    }
+    const { stormStart, shares } = scheduleStorm(placed, pool.size, users, windowS);
     let atStart: ProcSample | null = null;
     let probe: HealthProbe | null = null;
     const startMark = (async () => {
@@ -250,4 +238,19 @@ async function duoStorm(o: BenchOptions, users: number, windowS: number, started
     await pool.close();
     await stack.stop();
   }
+}
+
+/**
+ * When each user connects: evenly over the window, starting 1.5 s from now, split by load worker (the
+ * one that holds the user). The same schedule for the baselines' connect storm and Duo's.
+ */
+function scheduleStorm(placed: readonly { index: number }[], workers: number, users: number, windowS: number) {
+  const stormStart = now() + 1500;
+  const shares = Array.from({ length: workers }, () => ({ indices: [] as number[], at: [] as number[] }));
+  for (const u of placed) {
+    const share = shares[u.index % workers]!;
+    share.indices.push(u.index);
+    share.at.push(stormStart + (u.index / users) * windowS * 1000);
+  }
+  return { stormStart, shares };
 }
