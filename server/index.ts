@@ -8,6 +8,7 @@ import { ConfigError, loadConfig } from "./config";
 import { createLogger } from "./logger";
 import { PROJECT_ROOT } from "./paths";
 import { MigrationError } from "./persistence/migrate";
+import { keepUpgradesOurs } from "./http/next-upgrades";
 
 async function main() {
   // Stack traces point at the TypeScript sources (the bundle in dist/ carries a source map).
@@ -35,6 +36,7 @@ async function main() {
 
   const dev = config.NEXT_MODE === "dev";
   const nextApp = next({ dev, dir: PROJECT_ROOT, hostname: config.HOST, port: config.PORT });
+  keepUpgradesOurs(nextApp);
   await nextApp.prepare();
   const handle = nextApp.getRequestHandler();
 
