@@ -22,6 +22,8 @@ export const sentAs = <T>(raw: RawJson<T>): T => raw as unknown as T;
 
 // Stands in for a RawJson while the rest is serialized; random, so no user text can look like it.
 const MARK = `\u0000raw-${randomBytes(8).toString("hex")}-`;
+/** A stand-in as JSON.stringify writes it (the NUL escaped), with the RawJson's index. */
+const MARKED = new RegExp(`"\\\\u0000${MARK.slice(1)}(\\d+)"`, "g");
 
 /** Whether the payload has a top-level field holding RawJson (checked on every event: no allocation). */
 function hasRawField(data: unknown): boolean {
@@ -41,7 +43,7 @@ class SplicingEncoder extends Encoder {
       raws.push(value.json);
       return `${MARK}${raws.length - 1}`;
     });
-    const spliced = text.replace(new RegExp(`"\\\\u0000${MARK.slice(1)}(\\d+)"`, "g"), (_m, i: string) => raws[Number(i)] ?? "null");
+    const spliced = text.replace(MARKED, (_m, i: string) => raws[Number(i)] ?? "null");
     const nsp = packet.nsp && packet.nsp !== "/" ? `${packet.nsp},` : "";
     return [`${PacketType.EVENT}${nsp}${packet.id ?? ""}${spliced}`];
   }
