@@ -82,7 +82,13 @@ export async function buildServer({ config, logger, clock = systemClock, httpHan
   const conversations = new ConversationRepository(database.db);
   const sqliteWriter = database.sqliteFile ? new SqliteBatchWriter(database.sqliteFile, () => timeOrderedId()) : null;
   const checkpointer = database.sqliteFile ? new SqliteCheckpointer(database.sqliteFile, logger) : null;
-  const messages = new MessageStore(database.db, clock, sqliteWriter ?? new PrismaBatchWriter(database.db, () => timeOrderedId()), metrics);
+  const messages = new MessageStore(
+    database.db,
+    clock,
+    sqliteWriter ?? new PrismaBatchWriter(database.db, () => timeOrderedId()),
+    metrics,
+    config.COMMIT_WINDOW_MS,
+  );
   const accounts = new Accounts(users);
   const sessions = new SessionRepository(
     database.db,

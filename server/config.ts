@@ -43,6 +43,9 @@ const schema = z.object({
   /** Presence changes go out once none came for PRESENCE_QUIET_MS, and never later than PRESENCE_BATCH_MS. */
   PRESENCE_BATCH_MS: int(1000, 1),
   PRESENCE_QUIET_MS: int(50, 1),
+  /** A busy server commits messages at most once per this many ms, each commit taking all that came
+   * meanwhile (group commit; an idle server commits at once). 0: every turn of the event loop. */
+  COMMIT_WINDOW_MS: int(2, 0, 50),
   /** After a restart, members of restored dialogs have this long to reconnect. */
   RESTORE_GRACE_MS: int(15000),
   MAX_DIALOGS_PER_USER: int(50, 1),

@@ -2,6 +2,13 @@
  * Messages: stored before they are acknowledged, idempotent by the sender's key, ordered by a
  * gap-free per-conversation sequence. Writes are group-committed: everything that arrives while a
  * transaction is running goes into the next one, so a busy server makes fewer, larger commits.
+ *
+ * A commit also waits until `commitWindowMs` after the previous one began (as PostgreSQL's
+ * commit_delay): an idle server commits a send at once, a busy one at most once per window, with
+ * everything that came meanwhile. On SQLite most of a message's cost is its commit (the pages it
+ * dirtied written to the log, two writes each, and the locks), and messages in one commit share
+ * the log's last pages: 1 message per commit cost 70 µs per message, 4 cost 56, 8 cost 44
+ * (this schema, 500 conversations).
  */
 import type { MessagePage, MessageView } from "../../lib/contract/events";
 import type { Clock } from "../core/types";
@@ -76,12 +83,15 @@ export class MessageStore {
   private readonly inFlight = new Map<string, Promise<Appended>>();
   private writing: Promise<void> | null = null;
   private scheduled = false;
+  /** When the last commit began (performance.now()), for the commit window. */
+  private lastCommitAt = Number.NEGATIVE_INFINITY;
 
   constructor(
     private readonly db: Db,
     private readonly clock: Clock,
     private readonly writer: BatchWriter,
     private readonly observer?: { storeCommitted(seconds: number, messages: number): void },
+    private readonly commitWindowMs = 0,
   ) {}
 
   /** Stores the message (or finds the one stored earlier with the same key) and returns it. */
@@ -130,21 +140,26 @@ export class MessageStore {
   private schedule(): void {
     if (this.scheduled || this.writing) return;
     this.scheduled = true;
-    // Let every send that arrives in this turn of the event loop join the same commit.
-    setImmediate(() => {
+    const run = () => {
       this.scheduled = false;
       void this.flush();
-    });
+    };
+    // Let every send that arrives in this turn of the event loop (and, when the last commit was
+    // recent, until the window closes) join the same commit.
+    const wait = this.lastCommitAt + this.commitWindowMs - performance.now();
+    if (wait >= 1) setTimeout(run, wait);
+    else setImmediate(run);
   }
 
   private async flush(): Promise<void> {
     if (this.writing || this.queue.length === 0) return;
     const batch = this.queue;
     this.queue = [];
+    this.lastCommitAt = performance.now();
     this.writing = this.commit(batch);
     await this.writing;
     this.writing = null;
-    if (this.queue.length > 0) void this.flush();
+    if (this.queue.length > 0) this.schedule();
   }
 
   private async commit(batch: Pending[]): Promise<void> {

@@ -7,7 +7,7 @@ import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openDatabase, type Database } from "../../server/persistence/database";
 import { ConversationRepository } from "../../server/persistence/conversation-repository";
-import { MessageStore, type Appended } from "../../server/persistence/message-store";
+import { MessageStore, type Appended, type BatchWriter } from "../../server/persistence/message-store";
 import { SqliteBatchWriter } from "../../server/persistence/sqlite-batch-writer";
 import { SqliteCheckpointer } from "../../server/persistence/sqlite-checkpointer";
 import { createLogger } from "../../server/logger";
@@ -109,5 +109,39 @@ describe("the SQLite batch writer behind the message store", () => {
     await checkpointer.stop();
     const page = await store.before(dialogs[0]!, undefined, 1);
     expect(page.messages[0]?.clientKey).toBe("bulk-399-6");
+  });
+
+  it("commits at once when idle, and at most once per commit window when busy, with every send that came meanwhile", async () => {
+    const nextTurn = () => new Promise((r) => setImmediate(r));
+    // Sends in separate turns of the event loop right after a commit: what a busy server sees.
+    const batchesWith = async (windowMs: number, run: string) => {
+      const batches: string[][] = [];
+      const spy: BatchWriter = {
+        write: (batch, createdAt) => {
+          batches.push(batch.map((p) => p.clientKey));
+          return writer.write(batch, createdAt);
+        },
+      };
+      const windowed = new MessageStore(database.db, { now: () => Date.now() }, spy, undefined, windowMs);
+      const started = performance.now();
+      await windowed.append(msg(1, 2, `${run}-a`));
+      const idleCommitMs = performance.now() - started;
+      const rest: Promise<Appended>[] = [];
+      for (const k of ["b", "c", "d"]) {
+        rest.push(windowed.append(msg(1, 2, `${run}-${k}`)));
+        await nextTurn();
+      }
+      await Promise.all(rest);
+      return { batches, idleCommitMs };
+    };
+    const windowed = await batchesWith(300, "window");
+    const unwindowed = await batchesWith(0, "nowindow");
+    console.log(
+      `commit window 300 ms: batches ${JSON.stringify(windowed.batches.map((b) => b.length))}, idle send committed in ${windowed.idleCommitMs.toFixed(1)} ms; ` +
+        `no window: ${JSON.stringify(unwindowed.batches.map((b) => b.length))}`,
+    );
+    expect(windowed.batches).toEqual([["window-a"], ["window-b", "window-c", "window-d"]]);
+    expect(windowed.idleCommitMs).toBeLessThan(300); // the first send did not wait for a window
+    expect(unwindowed.batches).toEqual([["nowindow-a"], ["nowindow-b"], ["nowindow-c"], ["nowindow-d"]]);
   });
 });
