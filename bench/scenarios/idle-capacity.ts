@@ -86,6 +86,15 @@ export async function idleCapacity(o: BenchOptions): Promise<ScenarioResult> {
     const idleSeconds = (now() - idleStart) / 1000;
     const generator = await pool.cpuSince();
     const stillConnected = (await pool.all("stats", () => ({}))).reduce((a, s) => a + s.connected, 0);
+
+    // Then every client leaves at once (the node's load balancer restarts, its network blips): what
+    // that costs the server, until their grace periods have run out and everyone is offline.
+    const leaveWindowMs = stack.config.PRESENCE_GRACE_MS + 3000;
+    const beforeLeave = server.sample();
+    const leaveHealth = healthzLatencies(server.url, Math.round(leaveWindowMs / 50), 50);
+    await pool.all("closeAll", () => ({}));
+    const leaveLatencies = summarize(await leaveHealth);
+    const afterLeave = server.sample();
     const rssPerConn = conn.ok > 0 ? (idle1.rssBytes - base.rssBytes) / conn.ok : Number.NaN;
     const figures: ScenarioResult["figures"] = {
       requested: users,
@@ -107,6 +116,9 @@ export async function idleCapacity(o: BenchOptions): Promise<ScenarioResult> {
       healthzIdleP50Ms: round(idleHealth.p50, 2),
       healthzIdleP99Ms: round(idleHealth.p99, 2),
       healthzIdleMaxMs: round(idleHealth.max, 2),
+      serverCpuSecondsAllLeave: round(afterLeave.cpuSeconds - beforeLeave.cpuSeconds, 2),
+      healthzAllLeaveP99Ms: round(leaveLatencies.p99, 2),
+      healthzAllLeaveMaxMs: round(leaveLatencies.max, 2),
       generatorCpuPercentIdle: round((100 * generator.seconds) / idleSeconds, 1),
       generatorLoopDelayP99Ms: round(generator.loopDelayP99, 2),
       generatorRssMiB: mib(generator.rssBytes),
@@ -119,6 +131,7 @@ export async function idleCapacity(o: BenchOptions): Promise<ScenarioResult> {
       `Server CPU per connection during the ramp (each user's welcome lists everyone online; every presence batch goes to everyone): ${perConnection(ramp)}.`,
       "RSS per connection = (RSS after the idle period - RSS before any connection) / connected users; it includes each user's presence entry and per-socket state.",
       "Event-loop delay is seen from outside: sequential GET /healthz round-trips on a keep-alive connection while the users idle (heartbeats only).",
+      "All leave: every client closes at once after the idle period; server CPU from then until PRESENCE_GRACE_MS + 3 s later (their grace periods run out, everyone goes offline), and /healthz round-trips meanwhile.",
     ];
     const fd = fdNote(conn.errors, server.log.tail, openFilesLimit());
     if (fd) notes.push(fd);

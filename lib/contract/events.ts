@@ -31,7 +31,11 @@ export interface MessageView {
 
 export interface Welcome {
   self: UserView;
-  /** Everyone available now, yourself excluded. Later changes arrive as presence:delta. */
+  /**
+   * Everyone available now. It may include yourself: leave yourself out (the list is the same for
+   * every welcome until presence changes, so a server sends it without re-encoding it per client).
+   * Later changes arrive as presence:delta.
+   */
   users: UserView[];
   /** Your open dialogs. A dialog you had that is missing here was closed while you were away. */
   dialogs: DialogView[];

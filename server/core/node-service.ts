@@ -39,21 +39,6 @@ export interface NodeServiceOptions {
   rebuildWindowMs: number;
 }
 
-/**
- * Who else is available, for one viewer's welcome: the shared snapshot (the same array for every
- * welcome until the next presence batch, so an adapter can encode it once) less the viewer.
- */
-export class OthersAvailable {
-  constructor(
-    readonly snapshot: readonly UserProfile[],
-    readonly viewer: UserId,
-  ) {}
-
-  toArray(): UserProfile[] {
-    return this.snapshot.filter((u) => u.id !== this.viewer);
-  }
-}
-
 export type OpenDialogResult = { ok: true; dialog: DialogSummary; created: boolean } | { ok: false; error: OpenError };
 
 type Applied = { dialog: Dialog; created: boolean };
@@ -125,12 +110,16 @@ export class NodeService {
     this.changed();
   }
 
-  /** A client connected here. Returns its welcome: who else is available and its open dialogs. */
-  connect(user: UserProfile, connectionId: ConnectionId): { users: OthersAvailable; dialogs: DialogSummary[] } {
+  /**
+   * A client connected here. Returns its welcome: who is available (the shared snapshot, the same
+   * array for every welcome until the next presence batch, so an adapter can encode it once; it may
+   * hold the user) and their open dialogs.
+   */
+  connect(user: UserProfile, connectionId: ConnectionId): { users: readonly UserProfile[]; dialogs: DialogSummary[] } {
     const { cameOnline, dialogs } = this.messenger.connect(user, connectionId);
     if (cameOnline) this.arrive(user);
     const welcome = {
-      users: new OthersAvailable(this.snapshot(), user.id),
+      users: this.snapshot(),
       dialogs: dialogs.map((d) => this.effects.summary(d, user.id)),
     };
     this.changed();

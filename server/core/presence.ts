@@ -3,19 +3,21 @@
  * grace period after the last one closes, so a page reload does not make them flap offline and online
  * for everyone. Pure state: the caller supplies the time and asks when to call `expire` next.
  */
+import { Deadlines } from "./deadlines";
 import type { ConnectionId, UserId, UserProfile } from "./types";
 
 interface Entry {
   profile: UserProfile;
   connections: Set<ConnectionId>;
-  /** Set while the user has no connection: the moment they will be declared offline. */
-  offlineAt: number | null;
 }
 
 export class Presence {
   private readonly entries = new Map<UserId, Entry>();
-  /** Users with a pending offline moment: few at a time, so deadlines cost O(grace users), not O(users). */
-  private readonly inGrace = new Set<UserId>();
+  /**
+   * Users with a pending offline moment, by that moment. Usually few; all of a node's users when its
+   * connections drop together, so the earliest is kept in order, not searched for (./deadlines.ts).
+   */
+  private readonly inGrace = new Deadlines<UserId>();
 
   constructor(private readonly graceMs: number) {}
 
@@ -24,12 +26,11 @@ export class Presence {
     const entry = this.entries.get(profile.id);
     if (entry) {
       entry.connections.add(connectionId);
-      entry.offlineAt = null;
       this.inGrace.delete(profile.id);
       entry.profile = profile;
       return false;
     }
-    this.entries.set(profile.id, { profile, connections: new Set([connectionId]), offlineAt: null });
+    this.entries.set(profile.id, { profile, connections: new Set([connectionId]) });
     return true;
   }
 
@@ -45,8 +46,7 @@ export class Presence {
       this.inGrace.delete(userId);
       return entry.profile;
     }
-    entry.offlineAt = now + this.graceMs;
-    this.inGrace.add(userId);
+    this.inGrace.set(userId, now + this.graceMs);
     return null;
   }
 
@@ -56,32 +56,26 @@ export class Presence {
    */
   hold(profile: UserProfile, now: number, holdMs = this.graceMs): void {
     if (this.entries.has(profile.id)) return;
-    this.entries.set(profile.id, { profile, connections: new Set(), offlineAt: now + holdMs });
-    this.inGrace.add(profile.id);
+    this.entries.set(profile.id, { profile, connections: new Set() });
+    this.inGrace.set(profile.id, now + holdMs);
   }
 
   /** Declare offline every user whose grace period has run out; returns them. */
   expire(now: number): UserProfile[] {
     const gone: UserProfile[] = [];
-    for (const id of this.inGrace) {
+    // A user in grace has no connection (connecting takes them out of it).
+    for (const id of this.inGrace.due(now)) {
       const entry = this.entries.get(id);
-      if (entry && entry.connections.size === 0 && entry.offlineAt !== null && entry.offlineAt <= now) {
-        this.entries.delete(id);
-        this.inGrace.delete(id);
-        gone.push(entry.profile);
-      }
+      if (!entry) continue;
+      this.entries.delete(id);
+      gone.push(entry.profile);
     }
     return gone;
   }
 
   /** The earliest pending offline moment, or null when nobody is in a grace period. */
   nextExpiry(): number | null {
-    let next: number | null = null;
-    for (const id of this.inGrace) {
-      const at = this.entries.get(id)?.offlineAt ?? null;
-      if (at !== null && (next === null || at < next)) next = at;
-    }
-    return next;
+    return this.inGrace.next();
   }
 
   isAvailable(userId: UserId): boolean {

@@ -144,20 +144,44 @@ export class SessionRepository {
     return rows.map((r) => r.id);
   }
 
-  /** Which of these sessions are still live (a chunked, indexed query; yields between chunks). */
+  /**
+   * Which of these sessions are still live, a chunk at a time with the event loop free in between.
+   * It runs over every socket of the node every SESSION_RECHECK_MS: on the SQLite file it is the
+   * fast path's point lookups (at 10,000 sockets, Prisma's queries were a third of an idle server's
+   * allocations, ~10 MB/s, and the garbage outlived young collections); elsewhere one query per chunk.
+   */
   async stillLive(sessionIds: readonly string[]): Promise<Set<string>> {
     const live = new Set<string>();
-    const now = new Date(this.clock.now());
+    const now = this.clock.now();
     for (let i = 0; i < sessionIds.length; i += CHUNK) {
       const ids = sessionIds.slice(i, i + CHUNK);
-      const rows = await this.db.session.findMany({
-        where: { id: { in: ids }, expiresAt: { gt: now }, user: { is: {} } },
-        select: { id: true },
-      });
-      for (const r of rows) live.add(r.id);
+      for (const id of this.liveFast(ids, now) ?? (await this.livePrisma(ids, now))) live.add(id);
       if (i + CHUNK < sessionIds.length) await new Promise((r) => setImmediate(r));
     }
     return live;
+  }
+
+  /** The live ones among `ids` by the fast path; null when it cannot answer. */
+  private liveFast(ids: readonly string[], now: number): string[] | null {
+    if (!this.fast) return null;
+    const live: string[] = [];
+    try {
+      for (const id of ids) {
+        const row = this.fast.get(id);
+        if (row && isLive({ createdAt: time(row.createdAt), expiresAt: time(row.expiresAt) }, now)) live.push(id);
+      }
+    } catch {
+      return null;
+    }
+    return live;
+  }
+
+  private async livePrisma(ids: string[], now: number): Promise<string[]> {
+    const rows = await this.db.session.findMany({
+      where: { id: { in: ids }, expiresAt: { gt: new Date(now) }, user: { is: {} } },
+      select: { id: true },
+    });
+    return rows.map((r) => r.id);
   }
 
   /** Deletes sessions that ended (expired rows are already refused; this only keeps the table small). */

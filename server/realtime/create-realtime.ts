@@ -17,9 +17,9 @@ import { dialogRoom, userRoom } from "./rooms";
 import { SessionRecheck } from "./session-recheck";
 import { socketClients } from "./socket-clients";
 import type { IoServer, IoSocket } from "./types";
-import { rawJsonParser, sentAs } from "./raw-json-parser";
 import { dialogView } from "./views";
-import { othersJson } from "./welcome-users";
+import { emitWithSharedTail } from "./shared-tail-frame";
+import { welcomeUsers } from "./welcome-users";
 import { WakeupTimer } from "./wakeup-timer";
 
 export interface Realtime {
@@ -42,7 +42,6 @@ export interface RealtimeExtras {
 export function createRealtime(httpServer: HttpServer, deps: RealtimeDeps, extras: RealtimeExtras = {}): Realtime {
   const io: IoServer = new Server(httpServer, {
     serveClient: false,
-    parser: rawJsonParser,
     // WebSocket only: no long-polling, so several nodes need no sticky sessions.
     transports: ["websocket"],
     pingInterval: deps.heartbeatIntervalMs,
@@ -88,13 +87,15 @@ export function createRealtime(httpServer: HttpServer, deps: RealtimeDeps, extra
     void socket.join(userRoom(userId));
     const { users, dialogs } = node.connect({ id: userId, name }, socket.id);
     for (const d of dialogs) void socket.join(dialogRoom(d.id));
-    socket.emit("session:welcome", {
-      self: { id: userId, name },
-      // Serialized once per presence snapshot, not per welcome (./welcome-users.ts).
-      users: sentAs(othersJson(users)),
-      dialogs: dialogs.map(dialogView),
-      serverId: deps.serverId,
-    });
+    // The list of who is available is encoded once per presence snapshot and its bytes shared by
+    // every welcome until the next one (./welcome-users.ts).
+    emitWithSharedTail(
+      socket,
+      "session:welcome",
+      { self: { id: userId, name }, dialogs: dialogs.map(dialogView), serverId: deps.serverId },
+      "users",
+      welcomeUsers(users),
+    );
     registerHandlers(ctx, socket);
     forgetHandshakeRequest(socket);
     if (logger.isLevelEnabled("info"))

@@ -1,45 +1,26 @@
 /**
- * The welcome's list of who else is available, as JSON text: serialized once per presence snapshot
- * (the same array for every welcome until the next batch), then cut per viewer by leaving out their
- * own entry, which is a slice of the text, not a new serialization.
+ * The welcome's list of who is available, encoded once per presence snapshot and shared by every
+ * welcome sent until the next batch: the JSON text and its bytes, which go out as the last part of
+ * each welcome's WebSocket frame (./shared-tail-frame.ts) without being copied per socket.
+ *
+ * The list is the whole snapshot, the receiver included (the contract says so; clients leave
+ * themselves out): a list without the receiver would be a different text, and different bytes, for
+ * every socket. At 10,000 users online a list is ~0.5 MB; one copy per welcome was most of a login
+ * ramp's allocations, and memory the allocator kept afterwards (measured: bench/, idle-capacity).
  */
-import type { OthersAvailable } from "../core/node-service";
 import type { UserView } from "../../lib/contract/events";
 import type { UserProfile } from "../core/types";
-import { RawJson } from "./raw-json-parser";
+import { sharedTail, type SharedTail } from "./shared-tail-frame";
 import { userView } from "./views";
 
-interface Encoded {
-  json: string;
-  /** Where each user's entry starts and ends in `json`, by user id. */
-  spans: Map<string, readonly [number, number]>;
-}
+const cache = new WeakMap<readonly UserProfile[], SharedTail<UserView[]>>();
 
-const cache = new WeakMap<readonly UserProfile[], Encoded>();
-
-function encode(snapshot: readonly UserProfile[]): Encoded {
-  const spans = new Map<string, readonly [number, number]>();
-  let json = "[";
-  for (const [i, u] of snapshot.entries()) {
-    if (i > 0) json += ",";
-    const entry = JSON.stringify(userView(u));
-    spans.set(u.id, [json.length, json.length + entry.length]);
-    json += entry;
+/** The snapshot as the welcome's `users` field ends it: its JSON array, then the welcome's closing. */
+export function welcomeUsers(snapshot: readonly UserProfile[]): SharedTail<UserView[]> {
+  let tail = cache.get(snapshot);
+  if (!tail) {
+    tail = sharedTail<UserView[]>(JSON.stringify(snapshot.map(userView)));
+    cache.set(snapshot, tail);
   }
-  return { json: `${json}]`, spans };
-}
-
-export function othersJson(others: OthersAvailable): RawJson<UserView[]> {
-  let encoded = cache.get(others.snapshot);
-  if (!encoded) {
-    encoded = encode(others.snapshot);
-    cache.set(others.snapshot, encoded);
-  }
-  const { json, spans } = encoded;
-  const span = spans.get(others.viewer);
-  if (!span) return new RawJson(json);
-  const [start, end] = span;
-  // Take the entry out with one of the commas around it (the one after it, or before it if it is last).
-  if (json[end] === ",") return new RawJson(json.slice(0, start) + json.slice(end + 1));
-  return new RawJson(json.slice(0, json[start - 1] === "," ? start - 1 : start) + json.slice(end));
+  return tail;
 }

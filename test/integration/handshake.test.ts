@@ -36,7 +36,7 @@ describe("handshake", () => {
     expect(a.welcome.self).toEqual({ id: alice.id, name: alice.name });
     expect(a.welcome.serverId).toBe(t.server.serverId);
     expect(a.welcome.users.map((u) => u.id)).toContain(bob.id);
-    expect(a.welcome.users.map((u) => u.id)).not.toContain(alice.id);
+    // The list may hold the receiver too (lib/contract/events.ts: the client leaves itself out).
     expect(a.welcome.dialogs).toEqual([]);
     a.socket.disconnect();
     b.socket.disconnect();

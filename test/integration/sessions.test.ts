@@ -109,6 +109,27 @@ describe("sessions", () => {
     expect(await t.server.database.db.session.count({ where: { id: { in: ["sliding-session-1", "idle-session-1"] } } })).toBe(0);
   });
 
+  it("the periodic re-check's answer is the same through the SQLite fast path and through Prisma: live, expired, revoked, unknown", async () => {
+    const [hal, ida] = [await t.createUser(), await t.createUser()];
+    let now = Date.now();
+    const H = 3600_000;
+    const lifetime = { idleMs: 24 * H, maxAgeMs: 72 * H, refreshMs: H };
+    const clock = { now: () => now };
+    const prisma = new SessionRepository(t.server.database.db, clock, lifetime);
+    const fast = new SessionRepository(t.server.database.db, clock, lifetime, { sqliteFile: t.dbFile });
+    await prisma.create("recheck-old", hal.id);
+    now += 23 * H;
+    await prisma.create("recheck-new", hal.id);
+    await prisma.create("recheck-revoked", ida.id);
+    await prisma.revoke("recheck-revoked");
+    now += 2 * H; // recheck-old is past its idle limit, recheck-new is not
+    const ids = ["recheck-old", "recheck-new", "recheck-revoked", "recheck-unknown"];
+    // More ids than one chunk, so the chunking is crossed too.
+    const many = [...ids, ...Array.from({ length: 1200 }, (_, i) => `recheck-missing-${i}`), "recheck-new"];
+    for (const repo of [prisma, fast]) expect([...(await repo.stillLive(many))]).toEqual(["recheck-new"]);
+    fast.close();
+  });
+
   it("the pages check the same row: next-auth's jwt callback ends a revoked session (the page then sends to sign-in)", async () => {
     const hana = await t.createUser();
     // next-auth calls it with the user on sign-in, and with the token alone on every later read.

@@ -73,17 +73,17 @@ describe("node service: presence to this node's clients", () => {
     node.advance(BATCH);
     node.wake();
     const welcome = node.service.connect(alice, "a2");
-    expect(welcome.users.toArray()).toEqual([bob]);
+    expect(welcome.users.filter((u) => u.id !== "alice")).toEqual([bob]);
     expect(welcome.dialogs).toEqual([{ id: conversationId("alice", "bob"), peer: bob }]);
   });
 
   it("the welcome snapshot is rebuilt after each flush, so it never misses a flushed change", async () => {
     const node = await setup();
     node.connect(alice, "a1");
-    expect(node.service.connect(bob, "b1").users.toArray()).toEqual([alice]);
+    expect(node.service.connect(bob, "b1").users.filter((u) => u.id !== "bob")).toEqual([alice]);
     node.advance(BATCH);
     node.wake();
-    expect(node.service.connect(carol, "c1").users.toArray()).toEqual([alice, bob]);
+    expect(node.service.connect(carol, "c1").users.filter((u) => u.id !== "carol")).toEqual([alice, bob]);
   });
 
   it("wakes at the earliest of the next flush and the next grace deadline", async () => {
