@@ -23,6 +23,8 @@ export const RATE_LIMITED_RETRY_MS = 1000;
 /** A message not acknowledged this long after it was typed is shown as failed, with a retry. */
 export const SEND_DEADLINE_MS = 8_000;
 const HISTORY_PAGE = 50;
+/** How often a history request the person did not repeat is tried again by itself. */
+const MAX_RETRIES = 5;
 
 export interface ClientHooks {
   /** The session is gone (signed out here or in another tab, or refused): go to sign-in. */
@@ -31,6 +33,19 @@ export interface ClientHooks {
   onMessage?: (message: MessageView) => void;
   now?: () => number;
   newKey?: () => string;
+}
+
+/** Refusals that say "not now" rather than "never": the request is worth making again. */
+const transient = (error: ErrorCode) => error === "rate_limited" || error === "internal";
+
+/** The wait before the n-th retry (from 0): RATE_LIMITED_RETRY_MS, doubling, at most 30 s. */
+function retryDelay(n: number): number {
+  return Math.min(RATE_LIMITED_RETRY_MS * 2 ** n, 30_000);
+}
+
+/** Runs `again` after the attempt's delay, for the first few attempts (then a person's next action asks). */
+function retryLater(attempt: number, again: () => void): void {
+  if (attempt < MAX_RETRIES) setTimeout(again, retryDelay(attempt));
 }
 
 const defaultKey = () => globalThis.crypto.randomUUID().replace(/-/g, "");
@@ -149,14 +164,20 @@ export class MessengerClient {
     this.store.dispatch({ type: "discard", dialogId, clientKey });
   }
 
+  /** Asks for the page before the first message held (the person scrolled up to it). */
   loadOlder(dialogId: string): void {
+    this.pageOlder(dialogId, 0);
+  }
+
+  private pageOlder(dialogId: string, attempt: number): void {
     const d = this.state.dialogs.find((x) => x.id === dialogId);
     const first = d?.messages[0];
-    if (!d || !first || !d.hasOlder || this.loadingOlder.has(dialogId)) return;
+    if (!d || d.closed || !first || !d.hasOlder || this.loadingOlder.has(dialogId)) return;
     this.loadingOlder.add(dialogId);
-    this.socket.emit("dialog:history", { dialogId, beforeSeq: first.seq, limit: HISTORY_PAGE }, (res) => {
+    void this.historyPage({ dialogId, beforeSeq: first.seq, limit: HISTORY_PAGE }).then((done) => {
       this.loadingOlder.delete(dialogId);
-      if (res.ok) this.store.dispatch({ type: "page", dialogId, page: res, direction: "older" });
+      // The pane that asked may not ask again by itself (nothing to scroll yet): try again later.
+      if (!done) retryLater(attempt, () => this.pageOlder(dialogId, attempt + 1));
     });
   }
 
@@ -270,11 +291,25 @@ export class MessengerClient {
     }, again);
   }
 
-  private loadNewest(dialogId: string): void {
-    this.socket.emit("dialog:history", { dialogId, limit: HISTORY_PAGE }, (res) => {
-      if (res.ok) this.store.dispatch({ type: "page", dialogId, page: res, direction: "older" });
-      else if (res.error === "rate_limited") setTimeout(() => this.socket.connected && this.loadNewest(dialogId), RATE_LIMITED_RETRY_MS);
+  /** The newest page of a dialog this tab holds nothing of yet. */
+  private loadNewest(dialogId: string, attempt = 0): void {
+    const wanted = () => this.state.dialogs.some((d) => d.id === dialogId && !d.closed && !d.loaded);
+    void this.historyPage({ dialogId, limit: HISTORY_PAGE }).then((done) => {
+      // Lost with its connection: the next welcome's catch-up asks again. Refused for now, or
+      // unanswered on a live connection: asked again here.
+      if (!done && this.socket.connected) retryLater(attempt, () => wanted() && this.loadNewest(dialogId, attempt + 1));
     });
+  }
+
+  /**
+   * One page of a dialog's history, into the state. True when that is settled: the page came, or was
+   * refused for a reason asking again cannot change. A request, not a plain ack: an answer lost with
+   * its connection ends the wait (a plain ack would wait forever, and this tab never ask again).
+   */
+  private async historyPage(input: { dialogId: string; beforeSeq?: number; limit: number }): Promise<boolean> {
+    const res = await request(this.socket, "dialog:history", input, ACK_TIMEOUT_MS).catch(() => null);
+    if (res?.ok) this.store.dispatch({ type: "page", dialogId: input.dialogId, page: res });
+    return res !== null && (res.ok || !transient(res.error));
   }
 
   /** After a (re)connect: everything after the last gap-free message of each dialog; the newest page for empty ones. */
@@ -282,20 +317,22 @@ export class MessengerClient {
     const dialogs = this.state.dialogs.filter((d) => !d.closed && (!only || only.includes(d.id)));
     for (const d of dialogs) if (d.messages.length === 0) this.loadNewest(d.id);
     let pending = dialogs.filter((d) => d.messages.length > 0).map((d) => ({ dialogId: d.id, afterSeq: contiguousSeq(d.messages) }));
+    let failures = 0;
     while (pending.length > 0 && this.socket.connected) {
       const res = await request(this.socket, "dialog:sync", { dialogs: pending }, ACK_TIMEOUT_MS).catch(() => null);
-      // Too fast, or no answer in time on a live connection (a busy server): ask again a moment later;
-      // a gap left unfilled would stay until the next reconnect. A lost connection ends this loop, and
-      // the next welcome starts another.
-      if (!res || (!res.ok && res.error === "rate_limited")) {
-        await new Promise((r) => setTimeout(r, RATE_LIMITED_RETRY_MS));
+      // Refused for now, or no answer in time on a live connection (a busy server): ask again a
+      // little later, later each time; a gap left unfilled would stay until the next reconnect. A lost
+      // connection ends this loop, and the next welcome starts another.
+      if (!res || (!res.ok && transient(res.error))) {
+        await new Promise((r) => setTimeout(r, retryDelay(failures++)));
         continue;
       }
       if (!res.ok) return;
+      failures = 0;
       const asked = new Map(pending.map((p) => [p.dialogId, p.afterSeq]));
       const again: typeof pending = [];
       for (const [dialogId, page] of Object.entries<MessagePage>(res.pages)) {
-        this.store.dispatch({ type: "page", dialogId, page, direction: "newer" });
+        this.store.dispatch({ type: "page", dialogId, page });
         // An answer is bounded: `more` (even on an empty page, for a dialog it had no room for) means ask again.
         const from = page.messages[page.messages.length - 1]?.seq ?? asked.get(dialogId);
         if (page.more && from !== undefined) again.push({ dialogId, afterSeq: from });

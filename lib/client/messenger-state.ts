@@ -35,7 +35,11 @@ export interface DialogState {
   messages: MessageView[];
   /** Your messages not yet acknowledged (pending) or refused (failed), oldest first. */
   outbox: OutgoingMessage[];
-  /** Older history exists beyond the first message held. */
+  /**
+   * Older history exists beyond the first message held. A conversation's seqs start at 1 and have no
+   * gaps, so this is known from the first message held alone: it stays right whatever answer was lost
+   * (a newest page that never came back, live messages that arrived first).
+   */
   hasOlder: boolean;
   /** The newest page has been loaded (or synced) at least once. */
   loaded: boolean;
@@ -92,7 +96,8 @@ export type Action =
   | { type: "dialogClosed"; dialogId: string; text: string; now: number }
   /** `live`: just sent by someone (message:new), as opposed to a page of history or a catch-up. */
   | { type: "messages"; dialogId: string; messages: MessageView[]; live?: boolean }
-  | { type: "page"; dialogId: string; page: MessagePage; direction: "older" | "newer" }
+  /** History or a catch-up: a page of messages, from either end. */
+  | { type: "page"; dialogId: string; page: MessagePage }
   | { type: "queue"; dialogId: string; message: OutgoingMessage }
   | { type: "sent"; dialogId: string; message: MessageView }
   | { type: "failed"; dialogId: string; clientKey: string; error: ErrorCode | "offline" }
@@ -135,9 +140,11 @@ function updateDialog(state: MessengerState, id: string, fn: (d: DialogState) =>
 /** Adds messages and drops any pending copy of yours they confirm (keys are unique per sender only). */
 function receive(d: DialogState, messages: MessageView[], selfId: string | undefined): DialogState {
   const keys = new Set(messages.filter((m) => m.senderId === selfId).map((m) => m.clientKey));
+  const merged = mergeMessages(d.messages, messages);
   return {
     ...d,
-    messages: mergeMessages(d.messages, messages),
+    messages: merged,
+    hasOlder: (merged[0]?.seq ?? 1) > 1,
     outbox: d.outbox.some((o) => keys.has(o.clientKey)) ? d.outbox.filter((o) => !keys.has(o.clientKey)) : d.outbox,
   };
 }
@@ -249,12 +256,7 @@ export function reducer(state: MessengerState, action: Action): MessengerState {
       return action.live && next.dialogs.some((d) => d.id === action.dialogId) ? receiveLive(next, action.dialogId, action.messages) : next;
     }
     case "page":
-      return updateDialog(state, action.dialogId, (d) => {
-        const received = receive(d, action.page.messages, state.self?.id);
-        if (action.direction === "older") return { ...received, hasOlder: action.page.more, loaded: true };
-        // A first sync of an empty tab tells us nothing about older history; keep what we knew.
-        return { ...received, loaded: true };
-      });
+      return updateDialog(state, action.dialogId, (d) => ({ ...receive(d, action.page.messages, state.self?.id), loaded: true }));
     case "queue":
       return updateDialog(state, action.dialogId, (d) => ({ ...d, outbox: [...d.outbox, action.message] }));
     case "sent":

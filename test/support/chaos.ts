@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { io } from "socket.io-client";
+import { contiguousSeq } from "../../lib/client/message-list-merge";
 import { MessengerClient, type ClientSocket } from "../../lib/client/messenger-client";
 import { Accounts } from "../../server/auth/accounts";
 import { openDatabase } from "../../server/persistence/database";
@@ -233,6 +234,13 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosFigures> {
         }
       }
     }
+    // A run that fails says which tabs lack what, and what each believed (for the next person to read it).
+    for (const t of tabs) {
+      const d = t.client.state.dialogs[0];
+      const want = d ? expectedPerDialog(d.id) : 0;
+      if (!d || d.messages.length < want || contiguousSeq(d.messages) !== d.messages.length)
+        log(`chaos: short tab ${describeTab(t.client, want)}`);
+    }
     await server.stop();
     const check = await openDatabase(dbUrl);
     const storedRows = await check.db.message.count();
@@ -261,6 +269,20 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosFigures> {
     await server.kill().catch(() => {});
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+function describeTab(client: MessengerClient, want: number): string {
+  const d = client.state.dialogs[0];
+  if (!d) return `status=${client.state.status} no dialog`;
+  const gaps: string[] = [];
+  for (let i = 1; i < d.messages.length; i++) {
+    const [a, b] = [d.messages[i - 1]!.seq, d.messages[i]!.seq];
+    if (b !== a + 1) gaps.push(`${a + 1}..${b - 1}`);
+  }
+  return (
+    `status=${client.state.status} held=${d.messages.length}/${want} first=${d.messages[0]?.seq ?? "-"} ` +
+    `last=${d.messages.at(-1)?.seq ?? "-"} gaps=[${gaps.join(",")}] hasOlder=${d.hasOlder} loaded=${d.loaded} outbox=${d.outbox.length}`
+  );
 }
 
 async function until(predicate: () => boolean, ms: number, what: string): Promise<void> {

@@ -1,5 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { contiguousSeq } from "@/lib/client/message-list-merge";
 import { initialState, reducer, type Action, type MessengerState, type OutgoingMessage } from "@/lib/client/messenger-state";
 import { NOTICE_RESUME_MS, NOTICE_TTL_MS } from "@/lib/client/notices";
 import type { MessageView, UserView } from "@/lib/contract/events";
@@ -191,13 +192,21 @@ describe("outbox", () => {
     expect(dialog(s).messages.map((m) => m.seq)).toEqual([1, 2]);
   });
 
-  it("a page confirms pending entries and sets hasOlder only for older pages", () => {
-    let s = run(queued(), { type: "page", dialogId: "d1", direction: "newer", page: { messages: [message(3, "k1")], more: true } });
-    expect(dialog(s)).toMatchObject({ loaded: true, hasOlder: false });
+  it("a page confirms pending entries; hasOlder says whether history starts before the first message held", () => {
+    let s = run(queued(), { type: "page", dialogId: "d1", page: { messages: [message(3, "k1")], more: true } });
+    expect(dialog(s)).toMatchObject({ loaded: true, hasOlder: true });
     expect(dialog(s).outbox.map((o) => o.clientKey)).toEqual(["k2"]);
-    s = run(s, { type: "page", dialogId: "d1", direction: "older", page: { messages: [message(2, "x")], more: true } });
+    s = run(s, { type: "page", dialogId: "d1", page: { messages: [message(2, "x")], more: true } });
     expect(dialog(s).hasOlder).toBe(true);
-    expect(dialog(s).messages.map((m) => m.seq)).toEqual([2, 3]);
+    s = run(s, { type: "messages", dialogId: "d1", messages: [message(1, "y")] });
+    expect(dialog(s).hasOlder).toBe(false);
+    expect(dialog(s).messages.map((m) => m.seq)).toEqual([1, 2, 3]);
+  });
+
+  it("a tab that got live messages before (or instead of) its first page still knows older history exists", () => {
+    // The newest page's answer was lost with its connection; messages 4 and 5 came live meanwhile.
+    const s = run(connected(), { type: "messages", dialogId: "d1", messages: [message(4, "a"), message(5, "b")], live: true });
+    expect(dialog(s)).toMatchObject({ hasOlder: true, loaded: false });
   });
 
   it("a peer's message that happens to carry the same clientKey does not confirm your pending entry", () => {
@@ -278,5 +287,61 @@ describe("notices", () => {
   it("status changes only the status", () => {
     const before = connected();
     expect(reducer(before, { type: "status", status: "reconnecting" })).toEqual({ ...before, status: "reconnecting" });
+  });
+});
+
+describe("history a tab holds", () => {
+  /** What reaches a tab: live messages, pages from either end, and reconnects; any answer may be lost. */
+  const arrival = (n: number) =>
+    fc.oneof(
+      fc.record({ kind: fc.constant("live" as const), seq: fc.integer({ min: 1, max: n }) }),
+      fc.record({ kind: fc.constant("page" as const), from: fc.integer({ min: 1, max: n }), size: fc.integer({ min: 1, max: 8 }) }),
+      fc.record({ kind: fc.constant("welcome" as const) }),
+    );
+  const conversation = fc.integer({ min: 1, max: 40 }).chain((n) => fc.tuple(fc.constant(n), fc.array(arrival(n), { maxLength: 30 })));
+
+  it("property: every message a tab lacks is reachable: older than its first (hasOlder) or after its gap-free cursor (catch-up)", () => {
+    fc.assert(
+      fc.property(conversation, ([n, arrivals]) => {
+        let s = connected();
+        for (const a of arrivals) {
+          if (a.kind === "live")
+            s = run(s, { type: "messages", dialogId: "d1", messages: [message(a.seq, `k${a.seq}`, "bob")], live: true });
+          else if (a.kind === "welcome") s = run(s, welcome([{ id: "d1", peer: bob }]));
+          else {
+            const page = { messages: [] as MessageView[], more: a.from + a.size <= n };
+            for (let q = a.from; q < Math.min(n + 1, a.from + a.size); q++) page.messages.push(message(q, `k${q}`, "bob"));
+            s = run(s, { type: "page", dialogId: "d1", page });
+          }
+          const d = dialog(s);
+          const first = d.messages[0]?.seq;
+          expect(d.hasOlder).toBe(first !== undefined && first > 1);
+          const held = new Set(d.messages.map((m) => m.seq));
+          const cursor = contiguousSeq(d.messages);
+          for (let q = 1; q <= n; q++) {
+            if (held.has(q) || first === undefined) continue;
+            if (q < first) expect(d.hasOlder).toBe(true);
+            else expect(q).toBeGreaterThan(cursor);
+          }
+        }
+        // And the client's two ways back (catch-up after the cursor, older pages while hasOlder)
+        // bring the whole conversation, in order, each message once.
+        for (let rounds = 0; rounds < 2 * n + 2; rounds++) {
+          const d = dialog(s);
+          const cursor = contiguousSeq(d.messages);
+          const after = [];
+          for (let q = cursor + 1; q <= Math.min(n, cursor + 5); q++) after.push(message(q, `k${q}`, "bob"));
+          s = run(s, { type: "page", dialogId: "d1", page: { messages: after, more: cursor + 5 < n } });
+          const first = dialog(s).messages[0]?.seq ?? n + 1;
+          if (dialog(s).hasOlder || dialog(s).messages.length === 0) {
+            const before = [];
+            for (let q = Math.max(1, first - 5); q < first; q++) before.push(message(q, `k${q}`, "bob"));
+            s = run(s, { type: "page", dialogId: "d1", page: { messages: before, more: first - 5 > 1 } });
+          }
+        }
+        expect(dialog(s).messages.map((m) => m.seq)).toEqual(Array.from({ length: n }, (_, i) => i + 1));
+        expect(dialog(s).hasOlder).toBe(false);
+      }),
+    );
   });
 });
