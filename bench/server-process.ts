@@ -90,6 +90,8 @@ export class ServerProcess {
 
   async start(timeoutMs = 60_000): Promise<void> {
     const args = this.entry === DUO_ENTRY ? [] : ["--import", "tsx"];
+    // Node or V8 flags for the servers only, for experiments (e.g. "--trace-gc"): NODE_OPTIONS refuses most V8 flags.
+    args.push(...(process.env.BENCH_SERVER_NODE_ARGS ?? "").split(" ").filter(Boolean));
     if (this.cpuProfDir) {
       mkdirSync(this.cpuProfDir, { recursive: true });
       args.push("--cpu-prof", "--cpu-prof-dir", this.cpuProfDir);
